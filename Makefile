@@ -1,0 +1,45 @@
+# CaseHub — `make run` serves the demo, `make test` runs the suite.
+PYTHON ?= $(shell for p in python3.13 python3.12 python3.11 python3; do \
+	command -v $$p >/dev/null 2>&1 && $$p -c 'import sys; sys.exit(sys.version_info < (3, 11))' && echo $$p && break; done)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: install run serve test test-postgres lint format bench clean
+
+$(STAMP): pyproject.toml
+	@test -n "$(PYTHON)" || { echo "CaseHub needs Python 3.11 or newer on PATH"; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	@touch $@
+
+install: $(STAMP)
+
+run: install
+	$(BIN)/casehub db upgrade
+	$(BIN)/casehub demo
+	$(BIN)/casehub serve
+
+serve: install
+	$(BIN)/casehub serve
+
+test: install
+	$(BIN)/pytest -q
+
+test-postgres: install
+	CASEHUB_TEST_DATABASE_URL=postgresql+asyncpg://postgres@127.0.0.1:5432/test $(BIN)/pytest -q
+
+lint: install
+	$(BIN)/ruff format --check .
+	$(BIN)/ruff check .
+	$(BIN)/mypy
+	$(BIN)/lint-imports
+	CASEHUB_DATABASE_URL=sqlite+aiosqlite:///$$(mktemp -d)/check.db sh -c '$(BIN)/alembic upgrade head >/dev/null 2>&1 && $(BIN)/alembic check'
+
+format: install
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,1 @@
+"""CaseHub: the complaint-collaboration hub between live-commerce hosts and brands."""

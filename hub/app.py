@@ -1,0 +1,99 @@
+"""The application factory: one ASGI app serving the API (and, as they land, console and buyer pages)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse, Response
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from sqlalchemy import text
+
+from hub.core import migrations
+from hub.core.db import Database
+from hub.core.middleware import RequestContext
+from hub.core.problems import install_problem_handlers, problem_response
+from hub.core.security import KeyRing, load_key_ring
+from hub.core.settings import Settings
+from tenants import api as tenants_api
+from tenants import oauth
+
+log = logging.getLogger("casehub")
+
+
+def create_app(settings: Settings | None = None, *, database: Database | None = None) -> FastAPI:
+    """Build the app. ``database`` lets tests hand in one bound to their own transaction."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        state_settings: Settings = app.state.settings
+        if getattr(app.state, "db", None) is None:
+            app.state.db = Database(
+                state_settings.database_url,
+                echo=state_settings.db_echo,
+                pool_size=state_settings.db_pool_size,
+            )
+            owns_db = True
+        else:
+            owns_db = False
+        try:
+            yield
+        finally:
+            if owns_db:
+                await app.state.db.dispose()
+
+    settings = settings or Settings()
+    keys: KeyRing = load_key_ring(settings)
+    app = FastAPI(
+        title="CaseHub API",
+        version="1",
+        summary="Complaint collaboration between live-commerce hosts and brands",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.db = database
+    app.state.keys = keys
+    app.state.oauth_server = oauth.CaseHubAuthorizationServer(settings, keys)
+
+    install_problem_handlers(app)
+    app.include_router(oauth.router)
+    app.include_router(tenants_api.router)
+    _add_operational_routes(app)
+    app.add_middleware(RequestContext, max_body_bytes=settings.max_body_bytes)
+    return app
+
+
+def _add_operational_routes(app: FastAPI) -> None:
+    @app.get("/healthz", tags=["operations"], summary="The process is alive")
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.get("/readyz", tags=["operations"], summary="Database reachable and migrated to head")
+    async def readyz(request: Request) -> JSONResponse:
+        db: Database = request.app.state.db
+        try:
+            async with db.engine.connect() as connection:
+                await connection.execute(text("SELECT 1"))
+                current = await connection.run_sync(migrations.current_revisions)
+        except Exception as exc:
+            log.warning("readiness check failed", extra={"error": type(exc).__name__})
+            return problem_response(
+                503, "Not ready", "the database is not reachable", slug="not-ready"
+            )
+        heads = migrations.head_revisions()
+        if current != heads:
+            return problem_response(
+                503,
+                "Not ready",
+                "the database schema is not at the migrations' head: run `casehub db upgrade`",
+                slug="not-ready",
+                current=sorted(current),
+                head=sorted(heads),
+            )
+        return JSONResponse({"status": "ready", "revision": sorted(current)})
+
+    @app.get("/metrics", tags=["operations"], summary="Prometheus metrics")
+    async def metrics() -> Response:
+        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)

@@ -1,0 +1,4 @@
+"""The kernel: settings, database, errors, the event interface and auth primitives.
+
+Imports nothing else of CaseHub.
+"""

@@ -1,0 +1,87 @@
+"""Settings from the environment (prefix ``CASEHUB_``), read once at start-up."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import timedelta
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PLACEHOLDER_SECRETS = frozenset({"", "changeme", "change-me", "secret", "placeholder", "dev"})
+
+
+class Environment(StrEnum):
+    development = "development"
+    test = "test"
+    production = "production"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="CASEHUB_", extra="ignore")
+
+    env: Environment = Environment.development
+    host: str = "127.0.0.1"
+    port: int = 8000
+    var_dir: Path = Path("var")
+    database_url: str = ""
+    public_base_url: str = ""
+    db_echo: bool = False
+    db_pool_size: int = 10
+
+    access_token_lifetime: Annotated[timedelta, Field(gt=timedelta(0))] = timedelta(minutes=15)
+    signing_key_file: Path | None = None
+    """PEM file with the current ES256 signing key; generated under var/ when absent."""
+    previous_signing_key_files: list[Path] = []
+    """Retired keys still published in the JWKS until the tokens they signed expire."""
+    session_secret: str = ""
+    """Signs console session cookies; generated under var/ when absent."""
+
+    max_body_bytes: int = 1_000_000
+    attachment_max_bytes: int = 50_000_000
+    log_level: str = "INFO"
+    log_json: bool = True
+    run_scheduler: bool = True
+
+    @model_validator(mode="after")
+    def _fill_defaults(self) -> Settings:
+        if not self.database_url:
+            self.database_url = f"sqlite+aiosqlite:///{self.var_dir / 'casehub.db'}"
+        if not self.public_base_url:
+            self.public_base_url = f"http://{self.host}:{self.port}"
+        self.public_base_url = self.public_base_url.rstrip("/")
+        if self.signing_key_file is None:
+            self.signing_key_file = self.var_dir / "signing-key.pem"
+        if self.env == Environment.production:
+            if self.session_secret.strip().lower() in PLACEHOLDER_SECRETS:
+                raise ValueError("CASEHUB_SESSION_SECRET must be set to a real secret in production")
+        return self
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    @property
+    def issuer(self) -> str:
+        return self.public_base_url
+
+    @property
+    def audience(self) -> str:
+        return f"{self.public_base_url}/v1"
+
+    def ensure_session_secret(self) -> str:
+        """Return the cookie-signing secret, generating one into var/ in development."""
+        if self.session_secret:
+            return self.session_secret
+        path = self.var_dir / "session-secret"
+        if path.exists():
+            self.session_secret = path.read_text().strip()
+        else:
+            self.var_dir.mkdir(parents=True, exist_ok=True)
+            self.session_secret = secrets.token_urlsafe(48)
+            path.write_text(self.session_secret)
+            path.chmod(0o600)
+        return self.session_secret

@@ -1,0 +1,53 @@
+"""Periodic jobs. APScheduler is only the clock: a few interval jobs per process, each opening its
+own unit of work; correctness comes from the database, so any number of processes may run them.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from hub.core.db import Database
+from hub.core.models import utcnow
+from tenants import service as tenants_service
+
+log = logging.getLogger("casehub.jobs")
+
+Job = Callable[[AsyncSession], Awaitable[object]]
+
+
+async def purge_revoked_tokens(session: AsyncSession) -> int:
+    """Forget revocations of tokens that have expired anyway."""
+    return await tenants_service.purge_expired_revocations(session, now=utcnow())
+
+
+JOBS: list[tuple[str, Job, float]] = [
+    ("purge-revoked-tokens", purge_revoked_tokens, 3600.0),
+]
+
+
+def build_scheduler(db: Database) -> AsyncIOScheduler:
+    scheduler = AsyncIOScheduler(timezone="UTC")
+    for name, job, seconds in JOBS:
+        scheduler.add_job(
+            _run_job,
+            "interval",
+            seconds=seconds,
+            args=(db, name, job),
+            id=name,
+            max_instances=1,
+            coalesce=True,
+        )
+    return scheduler
+
+
+async def _run_job(db: Database, name: str, job: Job) -> None:
+    try:
+        async with db.unit_of_work() as session:
+            result = await job(session)
+        log.debug("job done", extra={"job": name, "result": result})
+    except Exception:
+        log.exception("job failed", extra={"job": name})

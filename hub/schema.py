@@ -1,0 +1,7 @@
+"""Every table of CaseHub, imported in one place so that Alembic sees the whole schema."""
+
+from sqlmodel import SQLModel
+
+import tenants.models  # noqa: F401
+
+metadata = SQLModel.metadata

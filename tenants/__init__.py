@@ -1,0 +1,1 @@
+"""Tenants (hosts and brands), their users, teams, API clients, partnerships and catalogs."""
