@@ -1,4 +1,4 @@
-"""The application factory: one ASGI app serving the API (and, as they land, console and buyer pages)."""
+"""The application factory: one ASGI app for the API, the console and the buyer pages."""
 
 from __future__ import annotations
 

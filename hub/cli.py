@@ -20,7 +20,9 @@ from tenants import service as tenants_service
 from tenants.models import Locale, Role, TenantKind
 from tenants.schemas import ClientCreate, UserCreate
 
-app = typer.Typer(help="CaseHub: complaint collaboration between hosts and brands.", no_args_is_help=True)
+app = typer.Typer(
+    help="CaseHub: complaint collaboration between hosts and brands.", no_args_is_help=True
+)
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 tenants_app = typer.Typer(help="Tenants (hosts and brands).", no_args_is_help=True)
 users_app = typer.Typer(help="Console users.", no_args_is_help=True)
@@ -150,7 +152,12 @@ def tenants_create(
 
     async def work(session):  # type: ignore[no-untyped-def]
         tenant = await tenants_service.create_tenant(
-            session, slug=slug, kind=kind, name=name, time_zone=time_zone, locale=locale,
+            session,
+            slug=slug,
+            kind=kind,
+            name=name,
+            time_zone=time_zone,
+            locale=locale,
             case_prefix=case_prefix,
         )
         return {"id": str(tenant.id), "slug": tenant.slug, "kind": tenant.kind.value}
@@ -164,7 +171,9 @@ def users_create(
     email: str,
     name: str,
     role: Role = Role.agent,
-    password: Annotated[str, typer.Option(prompt=True, hide_input=True, confirmation_prompt=True)] = "",
+    password: Annotated[
+        str, typer.Option(prompt=True, hide_input=True, confirmation_prompt=True)
+    ] = "",
 ) -> None:
     """Create a console user in TENANT (slug)."""
 
@@ -191,6 +200,10 @@ def clients_create(
         client, secret = await tenants_service.create_client(
             session, owner.id, ClientCreate(name=name, scopes=scope)
         )
-        return {"client_id": client.client_id, "client_secret": secret, "scopes": client.scopes.split()}
+        return {
+            "client_id": client.client_id,
+            "client_secret": secret,
+            "scopes": client.scopes.split(),
+        }
 
     typer.echo(json.dumps(_run_in_unit_of_work(work)))

@@ -29,6 +29,7 @@ from fastapi.responses import JSONResponse
 from joserfc.jwk import KeySet
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from hub.core.deps import SessionDep
 from hub.core.errors import Unauthorized
@@ -43,7 +44,7 @@ NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 _loaded_client: ContextVar[OAuthClient | None] = ContextVar("casehub_oauth_client", default=None)
 
 
-class OAuthClient(ClientMixin):  # type: ignore[misc]
+class OAuthClient(ClientMixin):
     """authlib's view of an :class:`ApiClient`, with its tenant."""
 
     def __init__(self, client: ApiClient, tenant: Tenant) -> None:
@@ -54,7 +55,9 @@ class OAuthClient(ClientMixin):  # type: ignore[misc]
         return self.client.client_id
 
     def check_client_secret(self, client_secret: str) -> bool:
-        return self.client.active and service.secret_matches(self.client.secret_digest, client_secret)
+        return self.client.active and service.secret_matches(
+            self.client.secret_digest, client_secret
+        )
 
     def check_endpoint_auth_method(self, method: str, endpoint: str) -> bool:
         return endpoint == "token" and method in CLIENT_AUTH_METHODS
@@ -63,7 +66,7 @@ class OAuthClient(ClientMixin):  # type: ignore[misc]
         return grant_type == "client_credentials"
 
     def get_allowed_scope(self, scope: str | None) -> str | None:
-        """All the client's scopes when none are asked for; ``None`` (→ invalid_scope) when more are."""
+        """All the client's scopes when none are asked; ``None`` (→ invalid_scope) when more are."""
         allowed = set(self.client.scopes.split())
         if not scope:
             return self.client.scopes
@@ -73,7 +76,7 @@ class OAuthClient(ClientMixin):  # type: ignore[misc]
         return " ".join(sorted(requested))
 
 
-class StarletteOAuth2Request(OAuth2Request):  # type: ignore[misc]
+class StarletteOAuth2Request(OAuth2Request):
     def __init__(self, request: Request, form: dict[str, str]) -> None:
         super().__init__(method=request.method, uri=str(request.url), headers=request.headers)
         self.payload = BasicOAuth2Payload(form)
@@ -88,7 +91,7 @@ class StarletteOAuth2Request(OAuth2Request):  # type: ignore[misc]
         return {}
 
 
-class CaseHubTokenGenerator(JWTBearerTokenGenerator):  # type: ignore[misc]
+class CaseHubTokenGenerator(JWTBearerTokenGenerator):
     def __init__(self, settings: Settings, keys: KeyRing) -> None:
         lifetime = int(settings.access_token_lifetime.total_seconds())
         super().__init__(
@@ -105,11 +108,13 @@ class CaseHubTokenGenerator(JWTBearerTokenGenerator):  # type: ignore[misc]
     def get_audiences(self, client: Any, user: Any, scope: Any) -> str:
         return self.audience
 
-    def get_extra_claims(self, client: OAuthClient, grant_type: str, user: Any, scope: Any) -> dict[str, str]:
+    def get_extra_claims(
+        self, client: OAuthClient, grant_type: str, user: Any, scope: Any
+    ) -> dict[str, str]:
         return {"tenant_id": str(client.tenant.id), "tenant_kind": client.tenant.kind.value}
 
 
-class CaseHubAuthorizationServer(AuthorizationServer):  # type: ignore[misc]
+class CaseHubAuthorizationServer(AuthorizationServer):
     def __init__(self, settings: Settings, keys: KeyRing) -> None:
         super().__init__(scopes_supported=[scope.value for scope in Scope])
         self.register_grant(ClientCredentials)
@@ -134,7 +139,7 @@ class CaseHubAuthorizationServer(AuthorizationServer):  # type: ignore[misc]
         pass
 
 
-class ClientCredentials(ClientCredentialsGrant):  # type: ignore[misc]
+class ClientCredentials(ClientCredentialsGrant):
     TOKEN_ENDPOINT_AUTH_METHODS = list(CLIENT_AUTH_METHODS)
 
     def validate_requested_scope(self) -> None:
@@ -174,8 +179,10 @@ async def _read_form(request: Request) -> dict[str, str]:
 
 
 async def _load_oauth_client(session: AsyncSession, client_id: str) -> OAuthClient | None:
-    statement = select(ApiClient, Tenant).join(Tenant, Tenant.id == ApiClient.tenant_id)
-    row = (await session.execute(statement.where(ApiClient.client_id == client_id))).one_or_none()
+    statement = select(ApiClient, Tenant).join(Tenant, col(Tenant.id) == ApiClient.tenant_id)
+    row = (
+        await session.execute(statement.where(col(ApiClient.client_id) == client_id))
+    ).one_or_none()
     return OAuthClient(row[0], row[1]) if row else None
 
 
@@ -294,4 +301,3 @@ async def metadata(request: Request) -> dict[str, Any]:
 async def jwks(request: Request) -> JSONResponse:
     keys: KeyRing = request.app.state.keys
     return JSONResponse(keys.jwks(), headers={"Cache-Control": "public, max-age=300"})
-

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy import delete, exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from hub.core.errors import Unauthorized
 from hub.core.models import utcnow
@@ -71,7 +72,7 @@ async def get_tenant(session: AsyncSession, tenant_id: uuid.UUID) -> Tenant:
 
 
 async def get_tenant_by_slug(session: AsyncSession, slug: str) -> Tenant | None:
-    result = await session.execute(select(Tenant).where(Tenant.slug == slug))
+    result = await session.execute(select(Tenant).where(col(Tenant.slug) == slug))
     return result.scalar_one_or_none()
 
 
@@ -104,7 +105,7 @@ async def create_user(session: AsyncSession, tenant_id: uuid.UUID, data: UserCre
 
 
 async def get_user_by_email(session: AsyncSession, email: str) -> User | None:
-    result = await session.execute(select(User).where(User.email == email.lower()))
+    result = await session.execute(select(User).where(col(User.email) == email.lower()))
     return result.scalar_one_or_none()
 
 
@@ -135,9 +136,7 @@ async def update_user(
 # --- teams ----------------------------------------------------------------------------------
 
 
-async def create_team(
-    session: AsyncSession, tenant_id: uuid.UUID, *, slug: str, name: str
-) -> Team:
+async def create_team(session: AsyncSession, tenant_id: uuid.UUID, *, slug: str, name: str) -> Team:
     team = Team(tenant_id=tenant_id, slug=slug, name=name)
     session.add(team)
     await session.flush()
@@ -226,9 +225,13 @@ async def authenticate_client(
     session: AsyncSession, client_id: str, client_secret: str
 ) -> ApiClient | None:
     """The active client with this id and secret, or ``None`` (the caller answers 401)."""
-    result = await session.execute(select(ApiClient).where(ApiClient.client_id == client_id))
+    result = await session.execute(select(ApiClient).where(col(ApiClient.client_id) == client_id))
     client = result.scalar_one_or_none()
-    if client is None or not client.active or not secret_matches(client.secret_digest, client_secret):
+    if (
+        client is None
+        or not client.active
+        or not secret_matches(client.secret_digest, client_secret)
+    ):
         return None
     return client
 
@@ -239,10 +242,12 @@ async def principal_for_token(session: AsyncSession, claims: AccessClaims) -> Pr
     One query: the client (still active, its current scopes) and whether the ``jti`` is denied.
     Scopes are the token's narrowed to what the client may still do.
     """
-    revoked = exists().where(RevokedToken.jti == claims.token_id)
-    statement = select(ApiClient.active, ApiClient.scopes, ApiClient.name, revoked.label("revoked"))
+    revoked = exists().where(col(RevokedToken.jti) == claims.token_id)
+    statement = select(
+        col(ApiClient.active), col(ApiClient.scopes), col(ApiClient.name), revoked.label("revoked")
+    )
     statement = statement.where(
-        ApiClient.client_id == claims.client_id, ApiClient.tenant_id == claims.tenant_id
+        col(ApiClient.client_id) == claims.client_id, col(ApiClient.tenant_id) == claims.tenant_id
     )
     row = (await session.execute(statement)).one_or_none()
     if row is None or not row.active:
@@ -273,10 +278,9 @@ async def is_token_revoked(session: AsyncSession, jti: str) -> bool:
 
 
 async def purge_expired_revocations(session: AsyncSession, *, now: datetime) -> int:
-    result = await session.execute(delete(RevokedToken).where(RevokedToken.expires_at < now))  # type: ignore[arg-type]
+    result = await session.execute(delete(RevokedToken).where(col(RevokedToken.expires_at) < now))
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 
 def client_scopes(client: ApiClient) -> frozenset[Scope]:
     return parse_scopes(client.scopes)
-

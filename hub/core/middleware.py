@@ -52,7 +52,9 @@ def _problem(status: int, title: str, detail: str, request_id: str) -> tuple[byt
 
 
 class RequestContext:
-    def __init__(self, app: ASGIApp, *, max_body_bytes: int, unlimited_prefixes: tuple[str, ...] = ()) -> None:
+    def __init__(
+        self, app: ASGIApp, *, max_body_bytes: int, unlimited_prefixes: tuple[str, ...] = ()
+    ) -> None:
         self.app = app
         self.max_body_bytes = max_body_bytes
         self.unlimited_prefixes = unlimited_prefixes
@@ -112,7 +114,9 @@ class RequestContext:
             request_id_var.reset(token)
 
     async def _too_large(self, send: Send, request_id: str, limit: int) -> None:
-        body, headers = _problem(413, "Content too large", f"the body exceeds {limit} bytes", request_id)
+        body, headers = _problem(
+            413, "Content too large", f"the body exceeds {limit} bytes", request_id
+        )
         await send({"type": "http.response.start", "status": 413, "headers": headers})
         await send({"type": "http.response.body", "body": body})
 

@@ -80,6 +80,7 @@ class StrEnumType(TypeDecorator[E]):
     def __init__(self, enum_class: type[E], length: int = 32) -> None:
         super().__init__(length)
         self.enum_class = enum_class
+        self.length = length
 
     def process_bind_param(self, value: E | str | None, dialect: Any) -> str | None:
         return None if value is None else self.enum_class(value).value
@@ -88,4 +89,4 @@ class StrEnumType(TypeDecorator[E]):
         return None if value is None else self.enum_class(value)
 
     def __repr__(self) -> str:
-        return f"sa.String(length={self.impl.length})"  # type: ignore[attr-defined]
+        return f"sa.String(length={self.length})"

@@ -63,7 +63,7 @@ def decode_time_id_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
 
 async def paginate(
     session: AsyncSession,
-    statement: Select[tuple[M]],
+    statement: Select[M],
     model: type[M],
     *,
     limit: int,

@@ -15,8 +15,14 @@ PROBLEM_JSON = "application/problem+json"
 
 
 def problem_response(
-    status: int, title: str, detail: str, *, slug: str, headers: dict[str, str] | None = None,
-    instance: str | None = None, **extensions: Any,
+    status: int,
+    title: str,
+    detail: str,
+    *,
+    slug: str,
+    headers: dict[str, str] | None = None,
+    instance: str | None = None,
+    **extensions: Any,
 ) -> JSONResponse:
     body: dict[str, Any] = {
         "type": f"https://casehub.dev/problems/{slug}",
@@ -53,12 +59,20 @@ async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     ]
     if any(error.get("type") == "json_invalid" for error in exc.errors()):
         return problem_response(
-            400, "Malformed JSON", "the request body is not valid JSON",
-            slug="malformed-json", instance=request.url.path, errors=errors,
+            400,
+            "Malformed JSON",
+            "the request body is not valid JSON",
+            slug="malformed-json",
+            instance=request.url.path,
+            errors=errors,
         )
     return problem_response(
-        422, "Validation failed", "; ".join(f"{e['pointer']}: {e['detail']}" for e in errors),
-        slug="validation", instance=request.url.path, errors=errors,
+        422,
+        "Validation failed",
+        "; ".join(f"{e['pointer']}: {e['detail']}" for e in errors),
+        slug="validation",
+        instance=request.url.path,
+        errors=errors,
     )
 
 

@@ -165,7 +165,9 @@ def decode_access_token(
     try:
         registry.validate(claims)
     except JoseError as exc:
-        raise Unauthorized(f"the access token is not valid: {exc.description or exc.error}") from exc
+        raise Unauthorized(
+            f"the access token is not valid: {exc.description or exc.error}"
+        ) from exc
     try:
         return AccessClaims(
             token_id=str(claims["jti"]),

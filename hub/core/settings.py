@@ -55,9 +55,9 @@ class Settings(BaseSettings):
         self.public_base_url = self.public_base_url.rstrip("/")
         if self.signing_key_file is None:
             self.signing_key_file = self.var_dir / "signing-key.pem"
-        if self.env == Environment.production:
-            if self.session_secret.strip().lower() in PLACEHOLDER_SECRETS:
-                raise ValueError("CASEHUB_SESSION_SECRET must be set to a real secret in production")
+        production = self.env == Environment.production
+        if production and self.session_secret.strip().lower() in PLACEHOLDER_SECRETS:
+            raise ValueError("CASEHUB_SESSION_SECRET must be set to a real secret in production")
         return self
 
     @property

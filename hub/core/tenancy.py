@@ -10,6 +10,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from hub.core.errors import NotFound
 from hub.core.models import TenantOwned
@@ -18,8 +19,8 @@ from hub.core.security import Principal
 T = TypeVar("T", bound=TenantOwned)
 
 
-def scoped_select(model: type[T], principal: Principal) -> Select[tuple[T]]:
-    return select(model).where(model.tenant_id == principal.tenant_id)  # type: ignore[arg-type]
+def scoped_select(model: type[T], principal: Principal) -> Select[T]:
+    return select(model).where(col(model.tenant_id) == principal.tenant_id)
 
 
 async def get_owned(

@@ -12,8 +12,8 @@ from joserfc.jwk import ECKey, OctKey
 
 from hub.core.db import Database
 from hub.core.security import Scope
-from tests.tenants.conftest import fetch_token, make_credentials
 from tenants.models import TenantKind
+from tests.tenants.conftest import fetch_token, make_credentials
 
 
 def _claims(token: str) -> dict:
@@ -26,7 +26,9 @@ def _header(token: str) -> dict:
     return json.loads(base64.urlsafe_b64decode(header + "=" * (-len(header) % 4)))
 
 
-async def test_client_secret_basic_issues_rfc9068_token(http: httpx.AsyncClient, db: Database) -> None:
+async def test_client_secret_basic_issues_rfc9068_token(
+    http: httpx.AsyncClient, db: Database
+) -> None:
     creds = await make_credentials(db, kind=TenantKind.host, scopes=[Scope.cases_write])
     response = await http.post(
         "/oauth/token",
@@ -40,7 +42,9 @@ async def test_client_secret_basic_issues_rfc9068_token(http: httpx.AsyncClient,
     assert body["expires_in"] == 900
     assert body["scope"] == "cases:write"
     header, claims = _header(body["access_token"]), _claims(body["access_token"])
-    assert header["typ"] == "at+jwt" and header["alg"] == "ES256" and header["kid"]
+    assert header["typ"] == "at+jwt"
+    assert header["alg"] == "ES256"
+    assert header["kid"]
     assert claims["iss"] == "http://testserver"
     assert claims["aud"] == "http://testserver/v1"
     assert claims["client_id"] == creds.client_id == claims["sub"]
@@ -97,7 +101,9 @@ async def test_unknown_scope_is_invalid_scope(http: httpx.AsyncClient, db: Datab
     assert response.json()["error"] == "invalid_scope"
 
 
-async def test_scope_beyond_the_client_is_invalid_scope(http: httpx.AsyncClient, db: Database) -> None:
+async def test_scope_beyond_the_client_is_invalid_scope(
+    http: httpx.AsyncClient, db: Database
+) -> None:
     creds = await make_credentials(db, scopes=[Scope.cases_read])
     response = await http.post(
         "/oauth/token",
@@ -131,8 +137,12 @@ async def test_tenant_endpoint_with_token(http: httpx.AsyncClient, db: Database)
 
 
 async def test_missing_and_malformed_tokens_answer_401(http: httpx.AsyncClient) -> None:
-    for headers in ({}, {"Authorization": "Bearer"}, {"Authorization": "Basic abc"},
-                    {"Authorization": "Bearer not.a.jwt"}):
+    for headers in (
+        {},
+        {"Authorization": "Bearer"},
+        {"Authorization": "Basic abc"},
+        {"Authorization": "Bearer not.a.jwt"},
+    ):
         response = await http.get("/v1/tenant", headers=headers)
         assert response.status_code == 401, headers
         assert response.headers["content-type"] == "application/problem+json"
@@ -141,7 +151,7 @@ async def test_missing_and_malformed_tokens_answer_401(http: httpx.AsyncClient) 
 
 async def test_tampered_token_answers_401(http: httpx.AsyncClient, db: Database) -> None:
     token = await fetch_token(http, await make_credentials(db))
-    header, payload, signature = token.split(".")
+    header, _payload, signature = token.split(".")
     claims = _claims(token)
     claims["scope"] = " ".join(scope.value for scope in Scope)
     forged = base64.urlsafe_b64encode(json.dumps(claims).encode()).decode().rstrip("=")
@@ -157,24 +167,30 @@ async def test_alg_none_and_foreign_keys_are_refused(http: httpx.AsyncClient, db
     none_header = base64.urlsafe_b64encode(b'{"alg":"none","typ":"at+jwt"}').decode().rstrip("=")
     body = base64.urlsafe_b64encode(json.dumps(claims).encode()).decode().rstrip("=")
     unsigned = f"{none_header}.{body}."
-    assert (await http.get("/v1/tenant", headers={"Authorization": f"Bearer {unsigned}"})).status_code == 401
+    assert (
+        await http.get("/v1/tenant", headers={"Authorization": f"Bearer {unsigned}"})
+    ).status_code == 401
 
     stranger = ECKey.generate_key("P-256", private=True)
-    forged = jwt.encode({"alg": "ES256", "typ": "at+jwt", "kid": _header(token)["kid"]}, claims, stranger)
-    assert (await http.get("/v1/tenant", headers={"Authorization": f"Bearer {forged}"})).status_code == 401
+    forged = jwt.encode(
+        {"alg": "ES256", "typ": "at+jwt", "kid": _header(token)["kid"]}, claims, stranger
+    )
+    assert (
+        await http.get("/v1/tenant", headers={"Authorization": f"Bearer {forged}"})
+    ).status_code == 401
 
     hmac_key = OctKey.generate_key(256)
     hs = jwt.encode({"alg": "HS256", "typ": "at+jwt"}, claims, hmac_key)
-    assert (await http.get("/v1/tenant", headers={"Authorization": f"Bearer {hs}"})).status_code == 401
+    assert (
+        await http.get("/v1/tenant", headers={"Authorization": f"Bearer {hs}"})
+    ).status_code == 401
 
 
 async def test_expired_token_answers_401(app, http: httpx.AsyncClient, db: Database) -> None:
     token = await fetch_token(http, await make_credentials(db))
     claims = _claims(token)
     claims["exp"] = int(time.time()) - 10
-    expired = jwt.encode(
-        {"alg": "ES256", "typ": "at+jwt"}, claims, app.state.keys.signing_keys
-    )
+    expired = jwt.encode({"alg": "ES256", "typ": "at+jwt"}, claims, app.state.keys.signing_keys)
     response = await http.get("/v1/tenant", headers={"Authorization": f"Bearer {expired}"})
     assert response.status_code == 401
     assert "invalid_token" in response.headers["www-authenticate"]
@@ -214,7 +230,9 @@ async def test_another_client_cannot_revoke(http: httpx.AsyncClient, db: Databas
         "/oauth/revoke", data={"token": token}, auth=(other.client_id, other.client_secret)
     )
     assert response.status_code == 400
-    assert (await http.get("/v1/tenant", headers={"Authorization": f"Bearer {token}"})).status_code == 200
+    assert (
+        await http.get("/v1/tenant", headers={"Authorization": f"Bearer {token}"})
+    ).status_code == 200
 
 
 async def test_introspection(http: httpx.AsyncClient, db: Database) -> None:
@@ -231,7 +249,9 @@ async def test_introspection(http: httpx.AsyncClient, db: Database) -> None:
 
     stranger = await make_credentials(db)
     foreign = await http.post(
-        "/oauth/introspect", data={"token": token}, auth=(stranger.client_id, stranger.client_secret)
+        "/oauth/introspect",
+        data={"token": token},
+        auth=(stranger.client_id, stranger.client_secret),
     )
     assert foreign.json() == {"active": False}
 
