@@ -52,3 +52,50 @@ class EventBus:
 
 bus = EventBus()
 """The process's bus; the app factory subscribes the consumers before serving."""
+
+
+class EventType:
+    """The catalog of event types: case timeline events and the alarms raised about them.
+
+    Webhook subscriptions and notification rules name these; ``ALL`` lists them for validation.
+    """
+
+    case_created = "case.created"
+    case_routed = "case.routed"
+    case_held_for_review = "case.held_for_review"
+    case_assigned = "case.assigned"
+    case_updated = "case.updated"
+    case_acknowledged = "case.acknowledged"
+    case_comment_added = "case.comment_added"
+    case_attachment_added = "case.attachment_added"
+    case_info_requested = "case.info_requested"
+    case_info_provided = "case.info_provided"
+    case_resolution_proposed = "case.resolution_proposed"
+    case_resolution_accepted = "case.resolution_accepted"
+    case_resolution_declined = "case.resolution_declined"
+    case_resolved = "case.resolved"
+    case_closed = "case.closed"
+    case_reopened = "case.reopened"
+    case_cancelled = "case.cancelled"
+    case_rejected = "case.rejected"
+    case_rerouted = "case.rerouted"
+    case_escalated = "case.escalated"
+    case_merged = "case.merged"
+    case_duplicate_linked = "case.duplicate_linked"
+    case_external_ref_set = "case.external_ref_set"
+    case_status_viewed = "case.status_viewed"
+    case_rated = "case.rated"
+    sla_paused = "sla.paused"
+    sla_resumed = "sla.resumed"
+    sla_warning = "sla.warning"
+    sla_breached = "sla.breached"
+    webhook_endpoint_disabled = "webhook.endpoint_disabled"
+    notification_channel_disabled = "notification.channel_disabled"
+    quality_alert = "quality.alert"
+
+    ALL: frozenset[str] = frozenset()
+
+
+EventType.ALL = frozenset(
+    value for name, value in vars(EventType).items() if not name.startswith("_") and name != "ALL"
+)

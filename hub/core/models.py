@@ -8,6 +8,7 @@ from enum import StrEnum
 from typing import Any, TypeVar
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, SQLModel
 
@@ -90,3 +91,10 @@ class StrEnumType(TypeDecorator[E]):
 
     def __repr__(self) -> str:
         return f"sa.String(length={self.length})"
+
+
+JSONType = sa.JSON().with_variant(JSONB(), "postgresql")
+"""JSON on SQLite, JSONB on PostgreSQL."""
+
+Money = sa.Numeric(12, 2)
+"""Amounts in the order's currency (CNY unless stated), exact to the fen."""
