@@ -85,7 +85,7 @@ def worker() -> None:
 
 
 @db_app.command("upgrade")
-def db_upgrade(revision: str = "head") -> None:
+def db_upgrade(revision: str = "heads") -> None:
     """Migrate the database to the newest schema (or to REVISION)."""
     settings = _settings()
     migrations.upgrade(settings.database_url, revision)
