@@ -12,7 +12,6 @@ import sqlmodel
 
 import hub.core.models
 from alembic import op
-from sqlalchemy.dialects import postgresql
 ${imports if imports else ""}
 
 revision: str = ${repr(up_revision)}

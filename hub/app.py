@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -11,16 +12,25 @@ from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
 
+from hub.cases import api as cases_api
+from hub.cases.storage import LocalStorage
 from hub.core import migrations
 from hub.core.db import Database
+from hub.core.events import bus
 from hub.core.middleware import RequestContext
 from hub.core.problems import install_problem_handlers, problem_response
 from hub.core.security import KeyRing, load_key_ring
 from hub.core.settings import Settings
+from routing import api as routing_api
 from tenants import api as tenants_api
 from tenants import oauth
+from webhooks import api as webhooks_api
+from webhooks import handlers as webhooks_handlers
+from webhooks.dispatcher import Dispatcher
 
 log = logging.getLogger("casehub")
+
+ATTACHMENT_UPLOAD = re.compile(r"^/v1/cases/[^/]+/attachments$")
 
 
 def create_app(settings: Settings | None = None, *, database: Database | None = None) -> FastAPI:
@@ -38,9 +48,15 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
             owns_db = True
         else:
             owns_db = False
+        dispatcher = None
+        if state_settings.run_scheduler:
+            dispatcher = Dispatcher(app.state.db, state_settings)
+            dispatcher.start()
         try:
             yield
         finally:
+            if dispatcher is not None:
+                await dispatcher.stop()
             if owns_db:
                 await app.state.db.dispose()
 
@@ -56,12 +72,21 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     app.state.db = database
     app.state.keys = keys
     app.state.oauth_server = oauth.CaseHubAuthorizationServer(settings, keys)
+    app.state.storage = LocalStorage(settings.var_dir / "attachments")
 
+    bus.subscribe(webhooks_handlers.on_event)
     install_problem_handlers(app)
     app.include_router(oauth.router)
     app.include_router(tenants_api.router)
+    app.include_router(cases_api.router)
+    app.include_router(routing_api.router)
+    app.include_router(webhooks_api.router)
     _add_operational_routes(app)
-    app.add_middleware(RequestContext, max_body_bytes=settings.max_body_bytes)
+    app.add_middleware(
+        RequestContext,
+        max_body_bytes=settings.max_body_bytes,
+        large_bodies=((ATTACHMENT_UPLOAD, settings.attachment_max_bytes + 64 * 1024),),
+    )
     return app
 
 

@@ -13,12 +13,15 @@ import uvicorn
 from hub import demo as demo_module
 from hub.core import migrations
 from hub.core.db import Database
+from hub.core.events import bus
 from hub.core.logging import configure_logging
 from hub.core.security import Scope
 from hub.core.settings import Settings
 from tenants import service as tenants_service
 from tenants.models import Locale, Role, TenantKind
 from tenants.schemas import ClientCreate, UserCreate
+from webhooks import handlers as webhooks_handlers
+from webhooks.dispatcher import Dispatcher
 
 app = typer.Typer(
     help="CaseHub: complaint collaboration between hosts and brands.", no_args_is_help=True
@@ -70,8 +73,11 @@ def worker() -> None:
 
     async def run() -> None:
         db = Database(settings.database_url, pool_size=settings.db_pool_size)
+        bus.subscribe(webhooks_handlers.on_event)
         scheduler = build_scheduler(db)
         scheduler.start()
+        dispatcher = Dispatcher(db, settings)
+        dispatcher.start()
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
@@ -79,13 +85,14 @@ def worker() -> None:
         typer.echo("casehub worker running; Ctrl-C stops it")
         await stop.wait()
         scheduler.shutdown(wait=False)
+        await dispatcher.stop()
         await db.dispose()
 
     asyncio.run(run())
 
 
 @db_app.command("upgrade")
-def db_upgrade(revision: str = "heads") -> None:
+def db_upgrade(revision: str = "head") -> None:
     """Migrate the database to the newest schema (or to REVISION)."""
     settings = _settings()
     migrations.upgrade(settings.database_url, revision)

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from hub.core.db import Database
 from hub.core.models import utcnow
 from tenants import service as tenants_service
+from webhooks import jobs as webhooks_jobs
 
 log = logging.getLogger("casehub.jobs")
 
@@ -26,6 +27,7 @@ async def purge_revoked_tokens(session: AsyncSession) -> int:
 
 JOBS: list[tuple[str, Job, float]] = [
     ("purge-revoked-tokens", purge_revoked_tokens, 3600.0),
+    ("purge-webhook-deliveries", webhooks_jobs.purge_old_deliveries, 3600.0),
 ]
 
 

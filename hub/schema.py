@@ -2,6 +2,6 @@
 
 from sqlmodel import SQLModel
 
-import tenants.models  # noqa: F401
+import webhooks.models  # noqa: F401
 
 metadata = SQLModel.metadata

@@ -23,6 +23,7 @@ from hub.app import create_app
 from hub.core import migrations
 from hub.core.db import Database, normalise_database_url
 from hub.core.settings import Environment, Settings
+from hub.schema import metadata
 
 os.environ.setdefault("AUTHLIB_INSECURE_TRANSPORT", "1")
 
@@ -87,6 +88,29 @@ async def db(settings: Settings) -> AsyncIterator[Database]:
         finally:
             await transaction.rollback()
     await database.dispose()
+
+
+@pytest.fixture
+async def committed_db(settings: Settings) -> AsyncIterator[Database]:
+    """A database whose units of work really commit, for concurrency tests; emptied afterwards."""
+    database = Database(settings.database_url, pool_size=8)
+    try:
+        yield database
+    finally:
+        async with database.engine.begin() as connection:
+            for table in reversed(metadata.sorted_tables):
+                await connection.execute(table.delete())
+        await database.dispose()
+
+
+@pytest.fixture
+async def committed_http(
+    settings: Settings, committed_db: Database
+) -> AsyncIterator[httpx.AsyncClient]:
+    app = create_app(settings, database=committed_db)
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+        yield client
 
 
 @pytest.fixture

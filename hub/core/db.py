@@ -15,6 +15,8 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from sqlalchemy import event
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import (
     AsyncConnection,
@@ -110,3 +112,38 @@ class Database:
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+
+
+def _insert_for(session: AsyncSession) -> Any:
+    dialect = session.bind.dialect.name if session.bind else "sqlite"
+    return pg_insert if dialect == "postgresql" else sqlite_insert
+
+
+async def upsert(
+    session: AsyncSession, table: Any, key: dict[str, Any], values: dict[str, Any]
+) -> None:
+    """Insert the row ``key`` with ``values``, or update the values where it exists."""
+    statement = (
+        _insert_for(session)(table)
+        .values(**key, **values)
+        .on_conflict_do_update(index_elements=list(key), set_=values)
+    )
+    await session.execute(statement)
+
+
+async def increment_counter(
+    session: AsyncSession, table: Any, key: dict[str, Any], counter: str
+) -> int:
+    """Atomically add one to ``table.counter`` for the row ``key`` (creating it at 1); return it.
+
+    One upsert statement, so concurrent callers each get a distinct value on PostgreSQL and on
+    SQLite alike.
+    """
+    column = getattr(table, counter)
+    statement = (
+        _insert_for(session)(table)
+        .values(**key, **{counter: 1})
+        .on_conflict_do_update(index_elements=list(key), set_={counter: column + 1})
+        .returning(column)
+    )
+    return int((await session.execute(statement)).scalar_one())

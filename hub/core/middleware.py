@@ -53,11 +53,15 @@ def _problem(status: int, title: str, detail: str, request_id: str) -> tuple[byt
 
 class RequestContext:
     def __init__(
-        self, app: ASGIApp, *, max_body_bytes: int, unlimited_prefixes: tuple[str, ...] = ()
+        self,
+        app: ASGIApp,
+        *,
+        max_body_bytes: int,
+        large_bodies: tuple[tuple[re.Pattern[str], int], ...] = (),
     ) -> None:
         self.app = app
         self.max_body_bytes = max_body_bytes
-        self.unlimited_prefixes = unlimited_prefixes
+        self.large_bodies = large_bodies
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -70,8 +74,9 @@ class RequestContext:
         status_holder = [500]
         limit = self.max_body_bytes
         path: str = scope["path"]
-        if any(path.startswith(prefix) for prefix in self.unlimited_prefixes):
-            limit = 0
+        for pattern, larger in self.large_bodies:
+            if pattern.match(path):
+                limit = larger
 
         declared = dict(scope["headers"]).get(b"content-length")
         if limit and declared and declared.isdigit() and int(declared) > limit:

@@ -8,8 +8,8 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
-from pydantic import Field, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 PLACEHOLDER_SECRETS = frozenset({"", "changeme", "change-me", "secret", "placeholder", "dev"})
 
@@ -45,6 +45,23 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     log_json: bool = True
     run_scheduler: bool = True
+
+    webhook_allowed_hosts: Annotated[list[str], NoDecode] = []
+    """Host names, addresses and CIDR networks webhooks may reach although they are not public
+    (comma-separated); they may also use plain http. Tests list their loopback receivers here."""
+    webhook_timeout_seconds: Annotated[float, Field(gt=0, le=60)] = 15.0
+    """Whole-request deadline of one webhook attempt (connect, send, response)."""
+    webhook_concurrency: Annotated[int, Field(ge=1, le=1000)] = 100
+    """Webhook requests one worker process keeps in flight."""
+    webhook_poll_seconds: Annotated[float, Field(gt=0, le=60)] = 0.5
+    """How often a dispatcher looks for due messages when nothing woke it."""
+
+    @field_validator("webhook_allowed_hosts", mode="before")
+    @classmethod
+    def _split_hosts(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [item.strip() for item in value.split(",") if item.strip()]
+        return value
 
     @model_validator(mode="after")
     def _fill_defaults(self) -> Settings:

@@ -1,0 +1,1 @@
+"""The case domain: cases, their events, comments, attachments and the status workflow."""

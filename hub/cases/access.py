@@ -1,0 +1,79 @@
+"""Who may see a case, in which role, and which of its events and fields."""
+
+from __future__ import annotations
+
+import uuid
+from enum import StrEnum
+
+from sqlalchemy import ColumnElement, and_, or_
+from sqlmodel import col
+
+from hub.cases.models import Case, CaseEvent, Visibility
+from hub.core.security import Principal
+
+
+class Party(StrEnum):
+    host = "host"
+    brand = "brand"
+
+
+def party_of(case: Case, tenant_id: uuid.UUID) -> Party | None:
+    if case.tenant_id == tenant_id:
+        return Party.host
+    if case.brand_id is not None and case.brand_id == tenant_id:
+        return Party.brand
+    return None
+
+
+def visible_cases(principal: Principal) -> ColumnElement[bool]:
+    """The cases a tenant may see: those it filed and those assigned to it."""
+    if principal.tenant_kind == "brand":
+        return col(Case.brand_id) == principal.tenant_id
+    return col(Case.tenant_id) == principal.tenant_id
+
+
+def visible_events(tenant_id: uuid.UUID) -> ColumnElement[bool]:
+    """Events a tenant may read: its cases' non-internal events and its own internal ones.
+
+    A brand reads only the events recorded while the case was its own (``brand_id``), so a brand
+    that said "not ours" sees nothing of what happens next, and the next brand nothing of before.
+    """
+    shared = or_(
+        col(CaseEvent.visibility) != Visibility.internal,
+        col(CaseEvent.author_tenant_id) == tenant_id,
+    )
+    return and_(
+        or_(col(CaseEvent.host_id) == tenant_id, col(CaseEvent.brand_id) == tenant_id), shared
+    )
+
+
+def event_readers(event: CaseEvent) -> list[uuid.UUID]:
+    """The tenants who may read ``event`` (same rule as :func:`visible_events`)."""
+    readers = [event.host_id]
+    if event.brand_id is not None:
+        readers.append(event.brand_id)
+    if event.visibility == Visibility.internal:
+        readers = [t for t in readers if t == event.author_tenant_id]
+    return readers
+
+
+def mask_phone(phone: str | None) -> str | None:
+    """``13812345678`` → ``138****5678``; short numbers keep only their last two digits."""
+    if not phone:
+        return phone
+    digits = phone.replace(" ", "").replace("-", "")
+    if len(digits) >= 7:
+        return f"{digits[:3]}****{digits[-4:]}"
+    return "*" * (len(digits) - 2) + digits[-2:]
+
+
+def mask_name(name: str | None) -> str | None:
+    if not name:
+        return name
+    return name[0] + "*" * max(len(name) - 1, 1)
+
+
+def mask_address(address: str | None) -> str | None:
+    if not address:
+        return address
+    return address[:6] + "****" if len(address) > 6 else "****"
