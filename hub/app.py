@@ -12,6 +12,11 @@ from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
 
+from hub.buyers import api as buyers_api
+from hub.buyers import views as buyers_views
+from hub.buyers.web import BuyerRuntime
+from hub.campaigns import api as campaigns_api
+from hub.campaigns import views as campaigns_views
 from hub.cases import api as cases_api
 from hub.cases.storage import LocalStorage
 from hub.core import migrations
@@ -31,6 +36,7 @@ from webhooks.dispatcher import Dispatcher
 log = logging.getLogger("casehub")
 
 ATTACHMENT_UPLOAD = re.compile(r"^/v1/cases/[^/]+/attachments$")
+BUYER_ANSWER = re.compile(r"^/s/[^/]+/answer$")
 
 
 def create_app(settings: Settings | None = None, *, database: Database | None = None) -> FastAPI:
@@ -73,6 +79,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     app.state.keys = keys
     app.state.oauth_server = oauth.CaseHubAuthorizationServer(settings, keys)
     app.state.storage = LocalStorage(settings.var_dir / "attachments")
+    app.state.buyer_runtime = BuyerRuntime(settings, app.state.storage)
 
     bus.subscribe(webhooks_handlers.on_event)
     install_problem_handlers(app)
@@ -81,11 +88,18 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     app.include_router(cases_api.router)
     app.include_router(routing_api.router)
     app.include_router(webhooks_api.router)
+    app.include_router(buyers_api.router)
+    app.include_router(campaigns_api.router)
+    app.include_router(buyers_views.router)
+    app.include_router(campaigns_views.router)
     _add_operational_routes(app)
     app.add_middleware(
         RequestContext,
         max_body_bytes=settings.max_body_bytes,
-        large_bodies=((ATTACHMENT_UPLOAD, settings.attachment_max_bytes + 64 * 1024),),
+        large_bodies=(
+            (ATTACHMENT_UPLOAD, settings.attachment_max_bytes + 64 * 1024),
+            (BUYER_ANSWER, settings.buyer_photos_max * settings.buyer_photo_max_bytes + 256 * 1024),
+        ),
     )
     return app
 

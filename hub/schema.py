@@ -2,6 +2,4 @@
 
 from sqlmodel import SQLModel
 
-import webhooks.models  # noqa: F401
-
 metadata = SQLModel.metadata

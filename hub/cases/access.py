@@ -15,6 +15,8 @@ from hub.core.security import Principal
 class Party(StrEnum):
     host = "host"
     brand = "brand"
+    buyer = "buyer"
+    """The buyer on the status page: no tenant, only the case's status token."""
 
 
 def party_of(case: Case, tenant_id: uuid.UUID) -> Party | None:

@@ -71,6 +71,29 @@ async def perform(
     return case
 
 
+async def perform_as_buyer(
+    session: AsyncSession,
+    case: Case,
+    action: Action,
+    body: ActionBody,
+    *,
+    now: datetime | None = None,
+) -> Case:
+    """Carry out ``action`` for the buyer of ``case`` (who proved it with the status token).
+
+    The caller has loaded ``case`` for update and checked the token. Raises 409 when the buyer
+    may not take the action now and 422 for a missing field. Events are recorded for
+    :meth:`Actor.buyer`, so they reach host, brand, webhooks and notifications like any other.
+    """
+    now = now or utcnow()
+    check(case, action, Party.buyer)
+    await HANDLERS[action](session, case, Party.buyer, body, events.Actor.buyer(), now)
+    case.version += 1
+    case.updated_at = now
+    await session.flush()
+    return case
+
+
 def _first_response(case: Case, party: Party, now: datetime) -> None:
     if party == Party.brand and case.first_response_at is None:
         case.first_response_at = now
@@ -108,7 +131,16 @@ async def _provide_info(
 ) -> None:
     _need(body.answer, "answer", Action.provide_info)
     case.status = Status.in_progress
-    await events.record(session, case, E.case_info_provided, actor, data={"answer": body.answer})
+    # The buyer's own answer stays on their page; the host's answer to the brand is partners'.
+    visibility = Visibility.public if party == Party.buyer else Visibility.partners
+    await events.record(
+        session,
+        case,
+        E.case_info_provided,
+        actor,
+        visibility=visibility,
+        data={"answer": body.answer},
+    )
 
 
 async def _propose_resolution(
@@ -351,6 +383,36 @@ async def _assign(
     )
 
 
+async def _confirm(
+    session: AsyncSession, case: Case, party: Party, body: ActionBody, actor: Actor, now: datetime
+) -> None:
+    """The buyer says the resolution solved it: the case is done."""
+    case.status = Status.closed
+    case.closed_at = now
+    await events.record(
+        session,
+        case,
+        E.case_closed,
+        actor,
+        visibility=Visibility.public,
+        data={"note": body.note, "confirmed_by_buyer": True},
+    )
+
+
+async def _rate(
+    session: AsyncSession, case: Case, party: Party, body: ActionBody, actor: Actor, now: datetime
+) -> None:
+    _need(body.rating, "rating", Action.rate)
+    await events.record(
+        session,
+        case,
+        E.case_rated,
+        actor,
+        visibility=Visibility.public,
+        data={"rating": body.rating, "comment": body.note},
+    )
+
+
 HANDLERS: dict[Action, Callable[..., Awaitable[None]]] = {
     Action.acknowledge: _acknowledge,
     Action.request_info: _request_info,
@@ -367,4 +429,6 @@ HANDLERS: dict[Action, Callable[..., Awaitable[None]]] = {
     Action.escalate: _escalate,
     Action.merge: _merge,
     Action.assign: _assign,
+    Action.confirm: _confirm,
+    Action.rate: _rate,
 }

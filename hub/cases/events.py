@@ -37,8 +37,10 @@ class Actor:
         return cls(ActorKind.system, None, "CaseHub", None)
 
     @classmethod
-    def buyer(cls) -> Actor:
-        return cls(ActorKind.buyer, None, "buyer", None)
+    def buyer(cls, host_id: uuid.UUID | None = None) -> Actor:
+        """The buyer; ``host_id`` records it on the host's side (a filing through the host's
+        form, a view of its status page), so that the host reads the internal events it makes."""
+        return cls(ActorKind.buyer, None, "buyer", host_id)
 
 
 async def tenant(session: AsyncSession, tenant_id: uuid.UUID | None) -> Tenant | None:

@@ -111,6 +111,8 @@ class Case(TenantOwned, table=True):
     merged_into_id: uuid.UUID | None = Field(default=None, foreign_key="case.id")
     status_token: str = Field(max_length=64, unique=True)
     """The buyer's status-link token (≥ 128 bits, URL-safe)."""
+    status_link_revoked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    """Set when the host revoked the status link; a rotation issues a new token and clears it."""
     created_by: str = Field(default="", max_length=200)
     version: int = Field(default=1, nullable=False)
     filed_at: datetime = created_at_field()

@@ -106,7 +106,11 @@ async def case_read(
         duplicate_of_id=case.duplicate_of_id,
         merged_into_id=case.merged_into_id,
         external_refs=[ExternalRefOut(system=r.system, ref=r.ref, url=r.url) for r in refs],
-        status_url=f"{base_url}/s/{case.status_token}" if party == Party.host else None,
+        status_url=(
+            f"{base_url}/s/{case.status_token}"
+            if party == Party.host and case.status_link_revoked_at is None
+            else None
+        ),
         allowed_actions=allowed_actions(case, party),
         version=case.version,
         filed_at=case.filed_at,

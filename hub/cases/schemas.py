@@ -198,6 +198,8 @@ class ActionBody(BaseModel):
     into: uuid.UUID | None = None
     assignee_id: uuid.UUID | None = None
     team_id: uuid.UUID | None = None
+    rating: Annotated[int, Field(ge=1, le=5)] | None = None
+    """The buyer's rating (``rate``), 1–5; ``note`` carries the comment."""
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 

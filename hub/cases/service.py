@@ -190,18 +190,25 @@ async def find_open_duplicate(
 
 
 async def file_case(
-    session: AsyncSession, principal: Principal, data: CaseCreate, *, now: datetime | None = None
+    session: AsyncSession,
+    principal: Principal,
+    data: CaseCreate,
+    *,
+    now: datetime | None = None,
+    actor: events.Actor | None = None,
 ) -> Filing:
     """File a complaint for the caller's host tenant and route it.
 
     A second open case for the same order and SKU is linked to the first (the filing is recorded
     on it and it is returned) unless ``force_new``. Raises 422 errors when an explicit brand is
-    not an active partner or a brand's required custom fields are missing.
+    not an active partner or a brand's required custom fields are missing. ``actor`` names who
+    the events are recorded for when that is not the principal (a buyer's self-service form,
+    filed on the host's behalf).
     """
     if principal.tenant_kind != "host":
         raise Forbidden("only a host files cases")
     now = now or utcnow()
-    actor = events.Actor.of(principal)
+    actor = actor or events.Actor.of(principal)
     if data.order.order_id and not data.force_new:
         existing = await find_open_duplicate(
             session, principal.tenant_id, data.order.order_id, data.product.sku

@@ -33,6 +33,8 @@ class Action(StrEnum):
     escalate = "escalate"
     merge = "merge"
     assign = "assign"
+    confirm = "confirm"
+    rate = "rate"
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +47,7 @@ class Rule:
 HOST = frozenset({Party.host})
 BRAND = frozenset({Party.brand})
 BOTH = frozenset({Party.host, Party.brand})
+BUYER = frozenset({Party.buyer})
 WORKING = frozenset({S.routed, S.in_progress, S.reopened})
 WAITING = frozenset({S.waiting_on_host, S.waiting_on_buyer})
 DONE = frozenset({S.resolved, S.closed})
@@ -52,19 +55,21 @@ DONE = frozenset({S.resolved, S.closed})
 RULES: dict[Action, Rule] = {
     Action.acknowledge: Rule(BRAND, frozenset({S.routed, S.reopened})),
     Action.request_info: Rule(BOTH, WORKING | frozenset({S.triage, S.resolution_proposed})),
-    Action.provide_info: Rule(HOST, WAITING),
+    Action.provide_info: Rule(HOST | BUYER, WAITING),
     Action.propose_resolution: Rule(BRAND, WORKING | WAITING, Scope.cases_resolve),
     Action.accept_resolution: Rule(HOST, frozenset({S.resolution_proposed}), Scope.cases_resolve),
     Action.decline_resolution: Rule(HOST, frozenset({S.resolution_proposed}), Scope.cases_resolve),
     Action.resolve: Rule(BOTH, WORKING | WAITING | frozenset({S.triage}), Scope.cases_resolve),
     Action.close: Rule(HOST, frozenset({S.resolved}), Scope.cases_resolve),
-    Action.reopen: Rule(HOST, DONE),
+    Action.reopen: Rule(HOST | BUYER, DONE),
     Action.cancel: Rule(HOST, OPEN_STATUSES),
     Action.reject: Rule(BRAND, WORKING | WAITING),
     Action.reroute: Rule(HOST, OPEN_STATUSES - frozenset({S.resolution_proposed})),
     Action.escalate: Rule(HOST, OPEN_STATUSES - frozenset({S.triage})),
     Action.merge: Rule(HOST, OPEN_STATUSES),
     Action.assign: Rule(BRAND, OPEN_STATUSES - frozenset({S.triage})),
+    Action.confirm: Rule(BUYER, frozenset({S.resolved})),
+    Action.rate: Rule(BUYER, DONE),
 }
 
 
@@ -80,6 +85,9 @@ def allowed_actions(case: Case, party: Party) -> list[str]:
 
 
 def _extra_condition(case: Case, action: Action, party: Party) -> bool:
+    if action == Action.provide_info and party == Party.buyer:
+        # The buyer answers only what was asked of them, not a question put to the host.
+        return case.status == S.waiting_on_buyer
     if action == Action.resolve and party == Party.brand:
         # A brand resolves once it works the case; triage is the host's.
         return case.status != S.triage

@@ -119,6 +119,11 @@ def _insert_for(session: AsyncSession) -> Any:
     return pg_insert if dialect == "postgresql" else sqlite_insert
 
 
+def insert_for(session: AsyncSession) -> Any:
+    """The dialect's ``insert`` (PostgreSQL's or SQLite's), for ``ON CONFLICT`` statements."""
+    return _insert_for(session)
+
+
 async def upsert(
     session: AsyncSession, table: Any, key: dict[str, Any], values: dict[str, Any]
 ) -> None:

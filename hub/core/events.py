@@ -85,6 +85,7 @@ class EventType:
     case_external_ref_set = "case.external_ref_set"
     case_status_viewed = "case.status_viewed"
     case_rated = "case.rated"
+    case_campaign_outcome = "case.campaign_outcome"
     sla_paused = "sla.paused"
     sla_resumed = "sla.resumed"
     sla_warning = "sla.warning"

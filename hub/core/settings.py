@@ -56,6 +56,24 @@ class Settings(BaseSettings):
     webhook_poll_seconds: Annotated[float, Field(gt=0, le=60)] = 0.5
     """How often a dispatcher looks for due messages when nothing woke it."""
 
+    buyer_link_ttl_after_close: Annotated[timedelta, Field(gt=timedelta(0))] = timedelta(days=30)
+    """How long a buyer's status link keeps working after the case was closed or cancelled."""
+    buyer_reopen_window: Annotated[timedelta, Field(ge=timedelta(0))] = timedelta(days=7)
+    """How long after resolution or closure the buyer may say "not solved" (reopens the case)."""
+    buyer_rate_per_ip: Annotated[int, Field(ge=1)] = 120
+    """Buyer-page requests one client address may make per minute (per server process)."""
+    buyer_rate_per_token: Annotated[int, Field(ge=1)] = 60
+    """Requests per minute to one status link (per server process)."""
+    buyer_view_log_interval: Annotated[timedelta, Field(ge=timedelta(0))] = timedelta(minutes=10)
+    """Views of one link within this interval are coalesced into one ``case.status_viewed``."""
+    buyer_factor_max_failures: Annotated[int, Field(ge=1)] = 5
+    buyer_factor_lockout: Annotated[timedelta, Field(gt=timedelta(0))] = timedelta(minutes=15)
+    """After that many wrong second-factor answers the link refuses more for this long."""
+    buyer_photo_max_bytes: Annotated[int, Field(ge=1024)] = 10_000_000
+    buyer_photos_max: Annotated[int, Field(ge=0, le=20)] = 6
+    campaign_rate_per_ip: Annotated[int, Field(ge=1)] = 10
+    """Campaign form submissions one client address may make per minute (per server process)."""
+
     @field_validator("webhook_allowed_hosts", mode="before")
     @classmethod
     def _split_hosts(cls, value: object) -> object:

@@ -1,0 +1,1 @@
+"""The buyer's window: the status link, the actions on it, and its settings."""
