@@ -10,7 +10,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -35,15 +35,24 @@ def bench_env(var_dir: Path, database_url: str | None = None) -> dict[str, str]:
 
 
 @contextmanager
-def served(env: dict[str, str], port: int) -> Iterator[str]:
-    """Serve CaseHub (one uvicorn process) until the block ends."""
+def served(
+    env: dict[str, str],
+    port: int,
+    *,
+    started: Callable[[subprocess.Popen[bytes]], None] | None = None,
+) -> Iterator[str]:
+    """Serve CaseHub (one uvicorn process) until the block ends; ``started`` gets the process."""
     env = {**env, "CASEHUB_PORT": str(port), "CASEHUB_PUBLIC_BASE_URL": f"http://127.0.0.1:{port}"}
+    # stderr to a file, not a pipe: nobody reads a pipe while the server runs, and a full pipe
+    # would block the server's next log line (and the whole event loop with it).
+    log_path = Path(env.get("CASEHUB_VAR_DIR", tempfile.gettempdir())) / "serve.log"
+    log_file = log_path.open("ab")
     process = subprocess.Popen(
         [str(VENV_BIN / "casehub"), "serve"],
         env=env,
         cwd=ROOT,
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
+        stderr=log_file,
     )
     base = f"http://127.0.0.1:{port}"
     try:
@@ -56,10 +65,13 @@ def served(env: dict[str, str], port: int) -> Iterator[str]:
                 time.sleep(0.1)
         else:
             raise RuntimeError("the server did not start")
+        if started is not None:
+            started(process)
         yield base
     finally:
         process.terminate()
         process.wait(timeout=10)
+        log_file.close()
 
 
 def run(*args: str, env: dict[str, str]) -> str:
@@ -82,6 +94,12 @@ def scratch_dir() -> Iterator[Path]:
         shutil.rmtree(path, ignore_errors=True)
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time a process has used so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def wrk(
     url: str,
     *,
@@ -101,7 +119,8 @@ def wrk(
     output = subprocess.run([*command, url], check=True, capture_output=True, text=True).stdout
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))  # type: ignore[union-attr]
     non_2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", output)
-    latencies = dict(re.findall(r"\s+(50|99)\.000%\s+([\d.]+\w+)", output))
+    # wrk prints "50%  1.20ms" (wrk2: "50.000%  1.20ms")
+    latencies = dict(re.findall(r"\s+(50|99)(?:\.000)?%\s+([\d.]+\w+)", output))
     return {
         "rps": rps,
         "non_2xx": float(non_2xx.group(1)) if non_2xx else 0.0,

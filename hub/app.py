@@ -54,6 +54,8 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
             owns_db = True
         else:
             owns_db = False
+        buyer_views = app.state.buyer_runtime.views
+        buyer_views.start(app.state.db)
         dispatcher = None
         if state_settings.run_scheduler:
             dispatcher = Dispatcher(app.state.db, state_settings)
@@ -63,6 +65,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
         finally:
             if dispatcher is not None:
                 await dispatcher.stop()
+            await buyer_views.stop(app.state.db)
             if owns_db:
                 await app.state.db.dispose()
 

@@ -12,8 +12,9 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
+from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import Select, and_, bindparam, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 from sqlmodel import col
@@ -57,6 +58,8 @@ class Link:
     contact: BuyerContact | None
     require_factor: bool
     names: Names
+    events: list[CaseEvent] | None = None
+    """The public events, oldest first, when the link was found ``with_events``."""
 
     @property
     def factor_possible(self) -> bool:
@@ -81,18 +84,7 @@ def is_live(case: Case, settings: Settings, now: datetime) -> bool:
     return expires is None or now < expires
 
 
-async def find_link(
-    session: AsyncSession,
-    token: str,
-    *,
-    settings: Settings,
-    now: datetime,
-    for_update: bool = False,
-) -> Link | None:
-    """The link for ``token`` if it is live; ``None`` for unknown, revoked or expired alike.
-
-    One query: the case, the host's name, both tenants' page settings and the buyer contact.
-    """
+def _link_query(*, with_events: bool = False) -> Select[Any]:
     host_settings = aliased(BuyerPageSettings)
     brand_settings = aliased(BuyerPageSettings)
     statement = (
@@ -109,17 +101,68 @@ async def find_link(
         .outerjoin(host_settings, col(host_settings.tenant_id) == col(Case.tenant_id))
         .outerjoin(brand_settings, col(brand_settings.tenant_id) == col(Case.brand_id))
         .outerjoin(BuyerContact, col(BuyerContact.case_id) == col(Case.id))
-        .where(col(Case.status_token) == token)
+        .where(col(Case.status_token) == bindparam("token"))
     )
-    if for_update:
-        statement = statement.with_for_update(of=Case)
-    row = (await session.execute(statement)).one_or_none()
-    if row is None:
-        return None
+    if with_events:  # one round trip for the whole page: a row per public event
+        statement = (
+            statement.add_columns(CaseEvent)
+            .outerjoin(
+                CaseEvent,
+                and_(
+                    col(CaseEvent.case_id) == col(Case.id),
+                    col(CaseEvent.visibility) == Visibility.public,
+                ),
+            )
+            .order_by(col(CaseEvent.id))
+        )
+    return statement
+
+
+# Built once: constructing this select (two aliases, four joins) costs more than running it.
+_LINK = _link_query()
+_LINK_FOR_UPDATE = _LINK.with_for_update(of=Case)
+_LINK_WITH_EVENTS = _link_query(with_events=True)
+_PUBLIC_EVENTS = (
+    select(CaseEvent)
+    .where(
+        col(CaseEvent.case_id) == bindparam("case_id"),
+        col(CaseEvent.visibility) == Visibility.public,
+    )
+    .order_by(col(CaseEvent.id))
+)
+
+
+async def find_link(
+    session: AsyncSession,
+    token: str,
+    *,
+    settings: Settings,
+    now: datetime,
+    for_update: bool = False,
+    with_events: bool = False,
+) -> Link | None:
+    """The link for ``token`` if it is live; ``None`` for unknown, revoked or expired alike.
+
+    One query: the case, the host's name, both tenants' page settings, the buyer contact and,
+    ``with_events``, the case's public events (:attr:`Link.events`).
+    """
+    if with_events:
+        rows = (await session.execute(_LINK_WITH_EVENTS, {"token": token})).all()
+        if not rows:
+            return None
+        events: list[CaseEvent] | None = [r[-1] for r in rows if r[-1] is not None]
+        row = rows[0][:-1]
+    else:
+        statement = _LINK_FOR_UPDATE if for_update else _LINK
+        row = (await session.execute(statement, {"token": token})).one_or_none()
+        events = None
+        if row is None:
+            return None
     case, host_name, time_zone, require_factor, host_names, brand_names, contact = row
     if not is_live(case, settings, now):
         return None
     return Link(
+        events=events,
         case=case,
         host_name=host_name,
         host_time_zone=time_zone,
@@ -131,11 +174,7 @@ async def find_link(
 
 async def public_events(session: AsyncSession, case_id: uuid.UUID) -> list[CaseEvent]:
     """The case's public events, oldest first: the only events a buyer ever sees."""
-    result = await session.execute(
-        select(CaseEvent)
-        .where(col(CaseEvent.case_id) == case_id, col(CaseEvent.visibility) == Visibility.public)
-        .order_by(col(CaseEvent.id))
-    )
+    result = await session.execute(_PUBLIC_EVENTS, {"case_id": case_id})
     return list(result.scalars())
 
 
@@ -266,35 +305,6 @@ async def public_photo(
 
 
 # --- views of the link ------------------------------------------------------------------------
-
-
-class ViewMemo:
-    """Per process: when each link's view was last logged, and the views since.
-
-    It spares the database a write for every view; the database still decides (a conditional
-    upsert), so several processes log at most one event per link per interval between them.
-    """
-
-    def __init__(self, max_links: int = 200_000) -> None:
-        self.max_links = max_links
-        self._logged: dict[uuid.UUID, datetime] = {}
-        self._pending: dict[uuid.UUID, int] = {}
-
-    def due(self, case_id: uuid.UUID, now: datetime, interval: timedelta) -> bool:
-        """Count a view; ``True`` when it should be logged now."""
-        self._pending[case_id] = self._pending.get(case_id, 0) + 1
-        last = self._logged.get(case_id)
-        return last is None or now - last >= interval
-
-    def logged(self, case_id: uuid.UUID, now: datetime) -> int:
-        """Mark the link logged at ``now``; the number of views the event stands for."""
-        if len(self._logged) >= self.max_links:
-            self._logged.clear()  # forgetting only costs one more conditional upsert per link
-        self._logged[case_id] = now
-        return self._pending.pop(case_id, 1)
-
-    def drop_pending(self, case_id: uuid.UUID) -> None:
-        self._pending.pop(case_id, None)
 
 
 async def log_view(

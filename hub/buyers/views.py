@@ -1,7 +1,7 @@
 """The buyer's status page ``/s/{token}`` and the forms on it. No account: the token is the key.
 
-Reads run in a read-only unit of work; the coalesced view log, when due, in its own short write
-unit of work after the page is built, so that a page view never takes the write lock.
+A page view runs in a read-only unit of work and only counts itself for the view log
+(:mod:`hub.buyers.viewlog`), so that it never takes the write lock.
 """
 
 from __future__ import annotations
@@ -103,7 +103,9 @@ async def _page(
     if context["notice"] not in NOTICES:
         context["notice"] = None
     if verified:
-        events = await service.public_events(session, case.id)
+        events = link.events
+        if events is None:
+            events = await service.public_events(session, case.id)
         items = timeline.build(case, events, t, link.names)
         contact = link.contact if link.contact and link.contact.purged_at is None else None
         due = await expected_reply_by(session, case)
@@ -147,17 +149,6 @@ def _masked_order(platform: str | None, order_id: str | None) -> str | None:
     return f"{platform} {shown}" if platform else shown
 
 
-async def _log_view(request: Request, case_id: uuid.UUID) -> None:
-    state = runtime(request)
-    now = utcnow()
-    interval = state.settings.buyer_view_log_interval
-    if not state.views.due(case_id, now, interval):
-        return
-    views = state.views.logged(case_id, now)
-    async with _db(request).unit_of_work() as session:
-        await service.log_view(session, case_id, views=views, now=now, interval=interval)
-
-
 @router.get("/buyer-assets/buyer.css")
 async def buyer_css(request: Request) -> Response:
     return css_response(request)
@@ -171,11 +162,13 @@ async def status_page(request: Request, token: str) -> Response:
         return not_found(request)
     settings = runtime(request).settings
     async with _db(request).unit_of_work(write=False) as session:
-        link = await service.find_link(session, token, settings=settings, now=utcnow())
+        link = await service.find_link(
+            session, token, settings=settings, now=utcnow(), with_events=True
+        )
         if link is None:
             return not_found(request)
         response = await _page(request, token, link, session)
-    await _log_view(request, link.case.id)
+    runtime(request).views.saw(link.case.id, utcnow())
     return response
 
 

@@ -19,8 +19,8 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from hub.buyers.i18n import LANG_COOKIE, Translator, negotiate
 from hub.buyers.ratelimit import RateLimiter, retry_after
-from hub.buyers.service import ViewMemo
 from hub.buyers.tokens import BuyerSigner
+from hub.buyers.viewlog import ViewLog
 from hub.cases.storage import Storage
 from hub.core.settings import Settings
 
@@ -51,7 +51,7 @@ class BuyerRuntime:
         self.per_ip = RateLimiter(settings.buyer_rate_per_ip)
         self.per_token = RateLimiter(settings.buyer_rate_per_token)
         self.submissions_per_ip = RateLimiter(settings.campaign_rate_per_ip)
-        self.views = ViewMemo()
+        self.views = ViewLog(settings.buyer_view_log_interval)
         self.templates = Environment(
             loader=FileSystemLoader(TEMPLATES_DIR),
             autoescape=True,

@@ -41,7 +41,8 @@ async def test_buyer_answer_with_photo_reaches_host_and_brand_without_exif(
         assert answers[-1]["data"]["answer"] == "杯子鼓起来了 <b>bulging</b>"
         assert answers[-1]["actor"]["kind"] == "buyer"
         photos = [e for e in events if e["type"] == "case.attachment_added"]
-        assert photos and photos[-1]["data"]["attachment"]["content_type"] == "image/jpeg"
+        assert photos
+        assert photos[-1]["data"]["attachment"]["content_type"] == "image/jpeg"
     attachment_id = photos[-1]["data"]["attachment"]["id"]
     stored = await http.get(
         f"/v1/cases/{filed.id}/attachments/{attachment_id}/content", headers=brand.auth
@@ -56,7 +57,8 @@ async def test_buyer_answer_with_photo_reaches_host_and_brand_without_exif(
     assert "你补充了信息" in shown.text
     assert "杯子鼓起来了 &lt;b&gt;bulging&lt;/b&gt;" in shown.text
     served = await http.get(f"{filed.path}/photos/{attachment_id}")
-    assert served.status_code == 200 and served.headers["content-type"] == "image/jpeg"
+    assert served.status_code == 200
+    assert served.headers["content-type"] == "image/jpeg"
     assert served.headers["x-content-type-options"] == "nosniff"
 
 
@@ -98,7 +100,8 @@ async def test_forms_without_a_valid_token_change_nothing(
     filed = await file_case(http, db)
     await act(http, filed, "request-info", question="Photo please")
     forged = await http.post(f"{filed.path}/answer", data={"answer": "hi", "csrf": "forged"})
-    assert forged.status_code == 303 and "error=bad_form" in forged.headers["location"]
+    assert forged.status_code == 303
+    assert "error=bad_form" in forged.headers["location"]
     other = await file_case(http, db)
     await act(http, other, "request-info", question="Photo please")
     foreign = csrf_of((await http.get(other.path)).text)  # a token for another link
@@ -118,7 +121,8 @@ async def test_confirm_then_rate_once(http: httpx.AsyncClient, db: Database) -> 
     assert "已处理，请确认" in page.text
     token = csrf_of(page.text)
     confirmed = await http.post(f"{filed.path}/confirm", data={"csrf": token})
-    assert confirmed.status_code == 303 and "done=confirm" in confirmed.headers["location"]
+    assert confirmed.status_code == 303
+    assert "done=confirm" in confirmed.headers["location"]
     case = (await http.get(f"/v1/cases/{filed.id}", headers=filed.world.host.auth)).json()
     assert case["status"] == "closed"
 
@@ -146,7 +150,8 @@ async def test_not_solved_reopens_within_the_window_only(
     await act(http, filed, "resolve", note="refunded")
     token = csrf_of((await http.get(filed.path)).text)
     empty = await http.post(f"{filed.path}/reopen", data={"csrf": token, "reason": " "})
-    assert empty.status_code == 422 and "请说明还有什么问题" in empty.text
+    assert empty.status_code == 422
+    assert "请说明还有什么问题" in empty.text
     reopened = await http.post(
         f"{filed.path}/reopen", data={"csrf": token, "reason": "退款没到账 refund not received"}
     )
@@ -181,7 +186,8 @@ async def test_buyer_cannot_act_out_of_turn(http: httpx.AsyncClient, db: Databas
     token = csrf_of((await http.get(filed.path)).text)
     await act(http, filed, "provide-info", party="host", answer="the host answered instead")
     page = await http.get(filed.path)  # a stale page: the form token still fits the link
-    assert "/confirm" not in page.text and 'name="answer"' not in page.text
+    assert "/confirm" not in page.text
+    assert 'name="answer"' not in page.text
     for path, data in (
         ("confirm", {}),
         ("answer", {"answer": "unasked"}),
