@@ -39,6 +39,7 @@ from hub.cases.schemas import ActionBody
 from hub.cases.storage import Storage
 from hub.cases.workflow import Action, allowed_actions
 from hub.core.db import insert_for, upsert
+from hub.core.errors import Unprocessable
 from hub.core.events import EventType
 from hub.core.models import utcnow
 from hub.core.security import Principal
@@ -87,7 +88,7 @@ def is_live(case: Case, settings: Settings, now: datetime) -> bool:
 def _link_query(*, with_events: bool = False) -> Select[Any]:
     host_settings = aliased(BuyerPageSettings)
     brand_settings = aliased(BuyerPageSettings)
-    statement = (
+    statement: Any = (
         select(
             Case,
             col(Tenant.name),
@@ -469,6 +470,11 @@ async def update_page_settings(
     show_staff_names: bool | None,
     now: datetime | None = None,
 ) -> BuyerPageSettings:
+    if require_second_factor is not None and principal.tenant_kind != "host":
+        raise Unprocessable(
+            "the second factor is the host's choice (it owns the buyer relationship)",
+            pointer="#/require_second_factor",
+        )
     current = await page_settings(session, principal.tenant_id)
     values = {
         "require_second_factor": current.require_second_factor

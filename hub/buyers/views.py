@@ -208,15 +208,24 @@ async def verify(
     return response
 
 
-async def _acting(request: Request, token: str, csrf: str, write: Any) -> Response:
-    """Common path of the buyer's actions: limits, form token, live link, second factor."""
+def _prechecks(request: Request, token: str, csrf: str) -> Response | None:
+    """Limits, the token's shape and the form token: all before any work is done."""
     if (refused := _guard(request, token)) is not None:
         return refused
-    state = runtime(request)
     if not plausible_token(token):
         return not_found(request)
-    if not state.signer.check_form_token(csrf, token):
+    if not runtime(request).signer.check_form_token(csrf, token):
         return _back(token, request, error="bad_form")
+    return None
+
+
+async def _acting(
+    request: Request, token: str, csrf: str, write: Any, *, prechecked: bool = False
+) -> Response:
+    """Common path of the buyer's actions: limits, form token, live link, second factor."""
+    if not prechecked and (refused := _prechecks(request, token, csrf)) is not None:
+        return refused
+    state = runtime(request)
     async with _db(request).unit_of_work() as session:
         link = await service.find_link(
             session, token, settings=state.settings, now=utcnow(), for_update=True
@@ -240,6 +249,8 @@ async def answer(
     answer: Annotated[str, Form(max_length=20_000)] = "",
     photos: Annotated[list[UploadFile] | None, File()] = None,
 ) -> Response:
+    if (early := _prechecks(request, token, csrf)) is not None:
+        return early  # before decoding a single photo
     state = runtime(request)
     settings = state.settings
     uploads = [p for p in photos or [] if p.filename or (p.size or 0) > 0]
@@ -285,7 +296,7 @@ async def answer(
         )
         return _back(token, request, done="answer")
 
-    return await _acting(request, token, csrf, write)
+    return await _acting(request, token, csrf, write, prechecked=True)
 
 
 @router.post("/s/{token}/confirm")
