@@ -443,21 +443,6 @@ async def list_cases(
     return rows, encode_cursor(rows[-1].created_at, rows[-1].id)
 
 
-async def buyer_contact(session: AsyncSession, case_id: uuid.UUID) -> BuyerContact | None:
-    return await session.get(BuyerContact, case_id)
-
-
-async def external_refs(
-    session: AsyncSession, case_id: uuid.UUID, tenant_id: uuid.UUID
-) -> list[ExternalRef]:
-    result = await session.execute(
-        select(ExternalRef).where(
-            col(ExternalRef.case_id) == case_id, col(ExternalRef.tenant_id) == tenant_id
-        )
-    )
-    return list(result.scalars())
-
-
 async def set_external_ref(
     session: AsyncSession,
     principal: Principal,
