@@ -17,7 +17,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from hub.core.db import increment_counter
+from hub.core.db import increment_counter, keep_loaded
 from hub.core.security import Principal
 from routing import rules as rules_module
 from routing.errors import CaseTypeNotCovered, HostsOnly, NotAPartner
@@ -75,7 +75,9 @@ async def active_partners(session: AsyncSession, host_id: uuid.UUID) -> dict[uui
             col(Partnership.status) == PartnershipStatus.active,
         )
     )
-    return {brand.id: Partner(brand, partnership) for brand, partnership in rows.all()}
+    partners = {brand.id: Partner(brand, partnership) for brand, partnership in rows.all()}
+    keep_loaded(session, *(partner.brand for partner in partners.values()))
+    return partners
 
 
 class _Reasoning:

@@ -210,7 +210,7 @@ async def file_case(
             await _link_duplicate(session, existing, data, actor, now=now)
             return Filing(existing, duplicate=True)
 
-    host = await session.get(Tenant, principal.tenant_id)
+    host = await events.tenant(session, principal.tenant_id)
     assert host is not None
     case = Case(
         tenant_id=host.id,
