@@ -32,11 +32,11 @@ from routing.schemas import (
     RoutingStep,
     StepRead,
 )
+from tenants import partnerships as tenants_partnerships
 from tenants.models import (
     LiveSession,
     LiveSessionItem,
     Partnership,
-    PartnershipStatus,
     Product,
     Role,
     Team,
@@ -66,18 +66,10 @@ class Partner:
 
 
 async def active_partners(session: AsyncSession, host_id: uuid.UUID) -> dict[uuid.UUID, Partner]:
-    """The host's active partner brands by id."""
-    rows = await session.execute(
-        select(Tenant, Partnership)
-        .join(Partnership, col(Partnership.brand_id) == col(Tenant.id))
-        .where(
-            col(Partnership.host_id) == host_id,
-            col(Partnership.status) == PartnershipStatus.active,
-        )
-    )
-    partners = {brand.id: Partner(brand, partnership) for brand, partnership in rows.all()}
-    keep_loaded(session, *(partner.brand for partner in partners.values()))
-    return partners
+    """The host's active partner brands by id, kept loaded for the rest of the unit of work."""
+    rows = await tenants_partnerships.active_partner_brands(session, host_id)
+    keep_loaded(session, *(brand for _partnership, brand in rows))
+    return {brand.id: Partner(brand, partnership) for partnership, brand in rows}
 
 
 class _Reasoning:

@@ -1,4 +1,7 @@
-"""JSON API of the tenants package: who am I, users and API clients."""
+"""JSON API of the tenants package: who am I, users and API clients.
+
+The router also carries partnerships, the catalog and live sessions (their own modules).
+"""
 
 from __future__ import annotations
 
@@ -8,7 +11,7 @@ from fastapi import APIRouter, status
 
 from hub.core.deps import SessionDep
 from hub.core.pagination import DEFAULT_LIMIT, CursorQuery, LimitQuery, Page
-from tenants import service
+from tenants import catalog_api, partnerships_api, service
 from tenants.auth import Authenticated, ClientsManage, UsersManage
 from tenants.models import ApiClient
 from tenants.schemas import (
@@ -23,6 +26,8 @@ from tenants.schemas import (
 )
 
 router = APIRouter(prefix="/v1", tags=["tenant"])
+router.include_router(partnerships_api.router)
+router.include_router(catalog_api.router)
 
 
 def _client_read(client: ApiClient) -> ClientRead:
