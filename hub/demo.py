@@ -62,6 +62,7 @@ HOST_SCOPES = [
     Scope.webhooks_manage,
     Scope.notifiers_manage,
     Scope.reports_read,
+    Scope.tenant_manage,
     Scope.users_manage,
     Scope.clients_manage,
 ]
@@ -75,6 +76,7 @@ BRAND_SCOPES = [
     Scope.webhooks_manage,
     Scope.notifiers_manage,
     Scope.reports_read,
+    Scope.tenant_manage,
     Scope.users_manage,
     Scope.clients_manage,
 ]

@@ -12,7 +12,7 @@ from fastapi import APIRouter, status
 from hub.core.deps import SessionDep
 from hub.core.pagination import DEFAULT_LIMIT, CursorQuery, LimitQuery, Page
 from tenants import catalog_api, partnerships_api, service
-from tenants.auth import Authenticated, ClientsManage, UsersManage
+from tenants.auth import Authenticated, ClientsManage, TenantManage, UsersManage
 from tenants.models import ApiClient
 from tenants.schemas import (
     ClientCreate,
@@ -20,6 +20,7 @@ from tenants.schemas import (
     ClientUpdate,
     ClientWithSecret,
     TenantRead,
+    TenantUpdate,
     UserCreate,
     UserRead,
     UserUpdate,
@@ -43,6 +44,15 @@ def _client_with_secret(client: ApiClient, secret: str) -> ClientWithSecret:
 @router.get("/tenant", summary="The caller's tenant")
 async def read_tenant(session: SessionDep, principal: Authenticated) -> TenantRead:
     return TenantRead.model_validate(await service.get_tenant(session, principal.tenant_id))
+
+
+@router.patch("/tenant", summary="Change the tenant's name, time zone, locale or brand aliases")
+async def update_tenant(
+    session: SessionDep, principal: TenantManage, body: TenantUpdate
+) -> TenantRead:
+    return TenantRead.model_validate(
+        await service.update_tenant(session, principal.tenant_id, body)
+    )
 
 
 @router.get("/users", summary="List the tenant's users")

@@ -62,6 +62,7 @@ def _requires(scope: Scope | None = None) -> object:
 
 
 Authenticated = Annotated[Principal, _requires()]
+TenantManage = Annotated[Principal, _requires(Scope.tenant_manage)]
 UsersManage = Annotated[Principal, _requires(Scope.users_manage)]
 ClientsManage = Annotated[Principal, _requires(Scope.clients_manage)]
 PartnersRead = Annotated[Principal, _requires(Scope.partners_read)]

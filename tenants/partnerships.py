@@ -21,6 +21,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
+from hub.core.events import DomainEvent, EventType, bus
+from hub.core.models import utcnow
 from hub.core.pagination import paginate
 from hub.core.security import Principal
 from tenants.case_types import CaseType
@@ -93,6 +95,43 @@ def normalise_case_types(types: Iterable[CaseType | str]) -> list[str]:
     """Distinct case types in their declared order (so equal sets compare and read the same)."""
     wanted = {CaseType(t) for t in types}
     return [t.value for t in CaseType if t in wanted]
+
+
+EVENT_OF_ACTION = {
+    PartnershipAction.accept: EventType.partnership_accepted,
+    PartnershipAction.decline: EventType.partnership_declined,
+    PartnershipAction.suspend: EventType.partnership_suspended,
+    PartnershipAction.resume: EventType.partnership_resumed,
+}
+
+
+async def _announce(
+    session: AsyncSession, view: PartnershipView, event_type: str, principal: Principal
+) -> None:
+    """Tell both companies (webhooks, notifications) what happened to their partnership."""
+    partnership = view.partnership
+    data = {
+        "partnership": {
+            "id": str(partnership.id),
+            "status": partnership.status.value,
+            "host": {"slug": view.host.slug, "name": view.host.name},
+            "brand": {"slug": view.brand.slug, "name": view.brand.name},
+            "allowed_case_types": list(partnership.allowed_case_types),
+            "share_buyer_contact": partnership.share_buyer_contact,
+        },
+        "actor": {"kind": principal.kind.value, "name": principal.display_name},
+    }
+    await bus.publish(
+        session,
+        DomainEvent(
+            id=uuid.uuid4(),
+            type=event_type,
+            occurred_at=utcnow(),
+            case_id=None,
+            views={partnership.host_id: data, partnership.brand_id: data},
+            attributes={"brand_slug": view.brand.slug},
+        ),
+    )
 
 
 def _involving(tenant_id: uuid.UUID) -> ColumnElement[bool]:
@@ -189,16 +228,17 @@ async def invite(
     partnership.allowed_case_types = normalise_case_types(data.allowed_case_types)
     partnership.share_buyer_contact = data.share_buyer_contact
     partnership.note = data.note
-    if existing is not None:
-        await session.flush()
-        return (await _views(session, [existing]))[0]
-    try:
-        async with session.begin_nested():
-            session.add(partnership)
-    except IntegrityError:
-        # Another request invited the same brand between our read and our write.
-        raise PartnershipExists(f"you already have a partnership with {data.brand!r}") from None
-    return (await _views(session, [partnership]))[0]
+    if existing is None:
+        try:
+            async with session.begin_nested():
+                session.add(partnership)
+        except IntegrityError:
+            # Another request invited the same brand between our read and our write.
+            raise PartnershipExists(f"you already have a partnership with {data.brand!r}") from None
+    await session.flush()
+    view = (await _views(session, [partnership]))[0]
+    await _announce(session, view, EventType.partnership_invited, principal)
+    return view
 
 
 def _exists(existing: Partnership, slug: str) -> PartnershipExists:
@@ -241,7 +281,9 @@ async def act(
     elif action == PartnershipAction.resume:
         partnership.suspended_at = None
     await session.flush()
-    return (await _views(session, [partnership]))[0]
+    view = (await _views(session, [partnership]))[0]
+    await _announce(session, view, EVENT_OF_ACTION[action], principal)
+    return view
 
 
 async def update_terms(
@@ -272,7 +314,9 @@ async def update_terms(
     if data.note is not None:
         partnership.note = data.note
     await session.flush()
-    return (await _views(session, [partnership]))[0]
+    view = (await _views(session, [partnership]))[0]
+    await _announce(session, view, EventType.partnership_updated, principal)
+    return view
 
 
 # --- for other packages ---------------------------------------------------------------------

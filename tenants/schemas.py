@@ -6,6 +6,7 @@ import uuid
 from datetime import datetime
 from decimal import Decimal
 from typing import Annotated
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
     AwareDatetime,
@@ -39,7 +40,37 @@ class TenantRead(BaseModel):
     time_zone: str
     locale: Locale
     case_prefix: str
+    aliases: list[str]
     created_at: datetime
+
+
+BrandAlias = Annotated[str, StringConstraints(strip_whitespace=True, min_length=2, max_length=50)]
+
+
+class TenantUpdate(BaseModel):
+    """What a tenant admin may change about the tenant itself."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: Name | None = None
+    time_zone: Annotated[str, StringConstraints(max_length=64)] | None = None
+    locale: Locale | None = None
+    aliases: list[BrandAlias] | None = Field(
+        default=None,
+        max_length=20,
+        description="Other names a brand goes by in product titles (routing looks for them)",
+    )
+
+    @field_validator("time_zone")
+    @classmethod
+    def _known_zone(cls, value: str | None) -> str | None:
+        if value is None:
+            return value
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {value!r} (use an IANA name)") from exc
+        return value
 
 
 class UserCreate(BaseModel):

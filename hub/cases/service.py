@@ -31,13 +31,14 @@ from hub.cases.models import (
 )
 from hub.cases.schemas import CaseCreate, CaseUpdate
 from hub.core.db import increment_counter
-from hub.core.errors import Forbidden
+from hub.core.errors import Forbidden, Unprocessable
 from hub.core.events import EventType
 from hub.core.models import utcnow
 from hub.core.pagination import decode_cursor, encode_cursor
 from hub.core.security import Principal
 from routing import service as routing_service
 from routing.schemas import CaseFacts, RoutingDecision
+from tenants import live_sessions as tenants_live_sessions
 from tenants.models import Tenant
 
 
@@ -202,6 +203,15 @@ async def file_case(
         raise Forbidden("only a host files cases")
     now = now or utcnow()
     actor = events.Actor.of(principal)
+    if data.live_session_id is not None and (
+        await tenants_live_sessions.get_host_live_session(
+            session, principal.tenant_id, data.live_session_id
+        )
+        is None
+    ):
+        raise Unprocessable(
+            f"no live session {data.live_session_id} of this host", pointer="#/live_session_id"
+        )
     if data.order.order_id and not data.force_new:
         existing = await find_open_duplicate(
             session, principal.tenant_id, data.order.order_id, data.product.sku

@@ -205,3 +205,24 @@ async def test_comments_need_a_known_visibility(http: httpx.AsyncClient, db: Dat
         headers=world.host.auth,
     )
     assert_problem(response, 422, pointer="#/visibility")
+
+
+async def test_a_case_names_only_its_own_hosts_live_session(
+    http: httpx.AsyncClient, db: Database
+) -> None:
+    world = await make_world(http, db)
+    other = await make_world(http, db, brands=1)
+    theirs = await http.post(
+        "/v1/live-sessions",
+        json={"title": "别家直播", "started_at": "2026-11-11T12:00:00Z", "items": []},
+        headers=other.host.auth,
+    )
+    assert theirs.status_code == 201, theirs.text
+    for live_session_id in (theirs.json()["id"], "00000000-0000-4000-8000-000000000000"):
+        response = await http.post(
+            "/v1/cases",
+            json=case_body(live_session_id=live_session_id),
+            headers=world.host.auth,
+        )
+        assert_problem(response, 422)
+        assert response.json()["pointer"] == "#/live_session_id"

@@ -307,3 +307,22 @@ async def test_active_partner_lookups_for_other_packages(
         assert (
             await partnerships.active_partner_by_slug(session, host.tenant_id, invited.slug) is None
         )
+
+
+async def test_both_companies_hear_of_each_step(http: httpx.AsyncClient, db: Database) -> None:
+    host, brand = await _pair(http, db)
+    endpoint = await http.post(
+        "/v1/webhooks/endpoints",
+        json={"url": "https://93.184.215.14/hook", "event_types": ["*"]},
+        headers=brand.auth,
+    )
+    assert endpoint.status_code == 201, endpoint.text
+    invited = await _invite(http, host, brand)
+    await http.post(f"/v1/partnerships/{invited['id']}/accept", headers=brand.auth)
+    deliveries = await http.get(
+        f"/v1/webhooks/endpoints/{endpoint.json()['id']}/deliveries", headers=brand.auth
+    )
+    types = sorted(m["event_type"] for m in deliveries.json()["items"])
+    assert types == ["partnership.accepted", "partnership.invited"]
+    payload = deliveries.json()["items"][0]["payload"]
+    assert payload["data"]["partnership"]["host"]["slug"] == host.slug
