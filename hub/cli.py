@@ -12,11 +12,14 @@ import uvicorn
 
 from hub import demo as demo_module
 from hub.core import migrations
+from hub.core.crypto import load_secret_box
 from hub.core.db import Database
 from hub.core.events import bus
 from hub.core.logging import configure_logging
 from hub.core.security import Scope
 from hub.core.settings import Settings
+from notifiers import handlers as notifiers_handlers
+from notifiers.dispatcher import Dispatcher as NotifierDispatcher
 from tenants import service as tenants_service
 from tenants.models import Locale, Role, TenantKind
 from tenants.schemas import ClientCreate, UserCreate
@@ -74,10 +77,13 @@ def worker() -> None:
     async def run() -> None:
         db = Database(settings.database_url, pool_size=settings.db_pool_size)
         bus.subscribe(webhooks_handlers.on_event)
+        bus.subscribe(notifiers_handlers.on_event)
         scheduler = build_scheduler(db)
         scheduler.start()
         dispatcher = Dispatcher(db, settings)
         dispatcher.start()
+        notifier = NotifierDispatcher(db, settings, load_secret_box(settings))
+        notifier.start()
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
@@ -86,6 +92,7 @@ def worker() -> None:
         await stop.wait()
         scheduler.shutdown(wait=False)
         await dispatcher.stop()
+        await notifier.stop()
         await db.dispose()
 
     asyncio.run(run())
