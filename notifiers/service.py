@@ -88,8 +88,8 @@ async def _parts(data: Any, policy: EgressPolicy) -> tuple[dict[str, Any], dict[
         }
         if smtp.username and not smtp.password:
             raise InvalidChannel("a username needs a password", pointer="#/smtp/password")
-        try:
-            policy.check_syntax(f"http://{smtp.host}:{port}/")
+        try:  # the same address checks as a robot URL; the scheme is only a vehicle
+            await policy.check_url(f"https://{smtp.host}:{port}/")
         except ValueError as exc:
             raise InvalidChannel(f"SMTP host refused: {exc}", pointer="#/smtp/host") from None
         secrets = {"password": smtp.password} if smtp.password else {}
