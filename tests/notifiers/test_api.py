@@ -67,8 +67,14 @@ async def test_each_kind_is_created_with_its_secret_sealed_and_masked(
     assert created[4]["signing_secret_set"] is True
     listed = (await http.get("/v1/notifications/channels", headers=party.auth)).json()
     everything = json.dumps(created) + json.dumps(listed)
-    for secret in ("0123456789abcdef", "sifa5", "2b1d46c0", "XXXXXXXXXXXXXXXXXXXX", "SECxyz",
-                   "hunter2-pass"):
+    for secret in (
+        "0123456789abcdef",
+        "sifa5",
+        "2b1d46c0",
+        "XXXXXXXXXXXXXXXXXXXX",
+        "SECxyz",
+        "hunter2-pass",
+    ):
         assert secret not in everything
     async with db.unit_of_work(write=False) as session:
         stored = await session.get(NotificationChannel, uuid.UUID(created[0]["id"]))
@@ -79,25 +85,55 @@ async def test_each_kind_is_created_with_its_secret_sealed_and_masked(
 @pytest.mark.parametrize(
     ("body", "pointer"),
     [
-        ({"kind": "dingtalk", "webhook_url": "https://example.com/robot/send?access_token=x"},
-         "#/webhook_url"),
-        ({"kind": "dingtalk", "webhook_url": "https://oapi.dingtalk.com/robot/send"},
-         "#/webhook_url"),
-        ({"kind": "wecom", "webhook_url": "http://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=k"},
-         "#/webhook_url"),
+        (
+            {"kind": "dingtalk", "webhook_url": "https://example.com/robot/send?access_token=x"},
+            "#/webhook_url",
+        ),
+        (
+            {"kind": "dingtalk", "webhook_url": "https://oapi.dingtalk.com/robot/send"},
+            "#/webhook_url",
+        ),
+        (
+            {
+                "kind": "wecom",
+                "webhook_url": "http://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=k",
+            },
+            "#/webhook_url",
+        ),
         ({"kind": "feishu", "webhook_url": "not a url at all"}, "#/webhook_url"),
-        ({"kind": "slack", "webhook_url": "https://hooks.slack.com/services/T0"},
-         "#/webhook_url"),
+        ({"kind": "slack", "webhook_url": "https://hooks.slack.com/services/T0"}, "#/webhook_url"),
         ({"kind": "pigeon", "webhook_url": SLACK}, "#"),
-        ({"kind": "email", "from_address": "a@example.com", "recipients": ["b@example.com"]},
-         "#/email/smtp"),
-        ({"kind": "email", "smtp": {"host": "smtp.example.com"}, "from_address": "nope",
-          "recipients": ["b@example.com"]}, "#/email/from_address"),
-        ({"kind": "email", "smtp": {"host": "smtp.example.com", "username": "u"},
-          "from_address": "a@example.com", "recipients": ["b@example.com"]},
-         "#/smtp/password"),
-        ({"kind": "email", "smtp": {"host": "10.1.2.3", "port": 25},
-          "from_address": "a@example.com", "recipients": ["b@example.com"]}, "#/smtp/host"),
+        (
+            {"kind": "email", "from_address": "a@example.com", "recipients": ["b@example.com"]},
+            "#/email/smtp",
+        ),
+        (
+            {
+                "kind": "email",
+                "smtp": {"host": "smtp.example.com"},
+                "from_address": "nope",
+                "recipients": ["b@example.com"],
+            },
+            "#/email/from_address",
+        ),
+        (
+            {
+                "kind": "email",
+                "smtp": {"host": "smtp.example.com", "username": "u"},
+                "from_address": "a@example.com",
+                "recipients": ["b@example.com"],
+            },
+            "#/smtp/password",
+        ),
+        (
+            {
+                "kind": "email",
+                "smtp": {"host": "10.1.2.3", "port": 25},
+                "from_address": "a@example.com",
+                "recipients": ["b@example.com"],
+            },
+            "#/smtp/host",
+        ),
         ({"kind": "slack", "webhook_url": SLACK, "time_zone": "Mars/Olympus"}, "#/time_zone"),
     ],
 )
@@ -143,10 +179,11 @@ async def test_rules_validate_event_types_mentions_and_channel(
         ({"event_types": ["case.exploded"]}, "#/event_types"),
         ({"event_types": ["*"], "mentions": ["13800000000"]}, "#/mentions/0"),
         ({"event_types": ["*"], "conditions": {"priorities": ["asap"]}}, "#/conditions"),
-        ({"event_types": ["*"], "conditions": {"brands": ["no-such-brand"]}},
-         "#/conditions/brands"),
-        ({"event_types": ["*"], "conditions": {"queues": ["no-such-team"]}},
-         "#/conditions/queues"),
+        (
+            {"event_types": ["*"], "conditions": {"brands": ["no-such-brand"]}},
+            "#/conditions/brands",
+        ),
+        ({"event_types": ["*"], "conditions": {"queues": ["no-such-team"]}}, "#/conditions/queues"),
         ({"event_types": ["*"], "channel_id": foreign["id"]}, "#/channel_id"),
     ]
     for body, pointer in cases:

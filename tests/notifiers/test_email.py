@@ -26,7 +26,7 @@ class Sink:
     def __init__(self) -> None:
         self.messages: list[tuple[str, list[str], EmailMessage]] = []
 
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         message = email.message_from_bytes(envelope.content, policy=email.policy.default)
         assert isinstance(message, EmailMessage)
         self.messages.append((envelope.mail_from, list(envelope.rcpt_tos), message))
@@ -91,7 +91,8 @@ async def test_email_is_delivered_in_both_languages_with_escaped_html(
         assert message.get_content_type() == "multipart/alternative"
         text = message.get_body(("plain",))
         html = message.get_body(("html",))
-        assert text is not None and html is not None
+        assert text is not None
+        assert html is not None
         plain_body, html_body = text.get_content(), html.get_content()
         assert "<script>alert(1)</script> 胀包" in plain_body
         assert link in plain_body

@@ -102,7 +102,8 @@ async def test_dingtalk_signs_the_query_and_sends_markdown_with_keyword_and_ment
     assert f"(http://testserver/console/cases/{view['case']['id']})" in text
     assert "@13800000000" in text
     assert "CaseHub" in text
-    assert "[胀包]" not in text and "<b>" not in text  # user text cannot make links or tags
+    assert "[胀包]" not in text
+    assert "<b>" not in text
     assert "紧急" in text
     assert "新工单已分派" in body["markdown"]["title"]
     [notice] = await _notices(db, channel["id"])
@@ -152,7 +153,7 @@ async def test_feishu_signs_the_body_and_sends_a_post(
         locale="zh-CN",
     )
     await create_rule(http, party, channel["id"], mentions=["ou_abc123"])
-    view = case_view(title="<at user_id=\"all\">所有人</at> 破损")
+    view = case_view(title='<at user_id="all">所有人</at> 破损')
     await publish(db, make_event({party.creds.tenant.id: view}))
     now = utcnow()
 
@@ -213,7 +214,10 @@ async def test_a_business_error_inside_http_200_is_a_failure_retried_later(
     fake.override = [Answer(body={"errcode": -1, "errmsg": "系统繁忙"})]
     party = await make_tenant_party(http, db)
     channel = await create_channel(
-        http, party, kind="dingtalk", webhook_url=fake.url("/robot/send?access_token=tok-0123456789")
+        http,
+        party,
+        kind="dingtalk",
+        webhook_url=fake.url("/robot/send?access_token=tok-0123456789"),
     )
     await create_rule(http, party, channel["id"])
     await publish(db, make_event({party.creds.tenant.id: case_view()}))
@@ -245,7 +249,10 @@ async def test_the_vendors_throttle_pauses_the_channel_without_costing_a_try(
     ]
     party = await make_tenant_party(http, db)
     channel = await create_channel(
-        http, party, kind="dingtalk", webhook_url=fake.url("/robot/send?access_token=tok-0123456789")
+        http,
+        party,
+        kind="dingtalk",
+        webhook_url=fake.url("/robot/send?access_token=tok-0123456789"),
     )
     await create_rule(http, party, channel["id"])
     await publish(db, make_event({party.creds.tenant.id: case_view()}))
@@ -302,8 +309,10 @@ async def test_a_permanent_error_suspends_the_channel_tells_its_owner_and_holds_
     await publish(db, make_event({tenant: case_view(number="LRBB-000124")}))
     fixed = await http.patch(
         f"/v1/notifications/channels/{broken['id']}",
-        json={"webhook_url": wecom.url("/cgi-bin/webhook/send?key=the-right-key-1234"),
-              "enabled": True},
+        json={
+            "webhook_url": wecom.url("/cgi-bin/webhook/send?key=the-right-key-1234"),
+            "enabled": True,
+        },
         headers=party.auth,
     )
     assert fixed.status_code == 200, fixed.text
@@ -311,7 +320,8 @@ async def test_a_permanent_error_suspends_the_channel_tells_its_owner_and_holds_
     assert resumed.result.outcome == DeliveryOutcome.succeeded
     assert len(resumed.claimed.notices) == 2
     content = wecom.requests[-1].json()["markdown"]["content"]
-    assert "LRBB-000123" in content and "LRBB-000124" in content
+    assert "LRBB-000123" in content
+    assert "LRBB-000124" in content
 
 
 async def test_slack_invalid_payload_fails_the_message_not_the_channel(
