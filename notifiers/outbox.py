@@ -119,7 +119,10 @@ async def claim(
         return []
     channel = NotificationChannel
     statement = (
-        select(channel).where(*_sendable(now)).order_by(col(channel.send_after)).limit(limit)
+        select(channel)
+        .where(*_sendable(now))
+        .order_by(col(channel.send_after).asc().nulls_first(), col(channel.id))
+        .limit(limit)
     )
     if session.bind is not None and session.bind.dialect.name == "postgresql":
         statement = statement.with_for_update(skip_locked=True, of=NotificationChannel)
@@ -154,30 +157,30 @@ async def claim(
                 time_zone=row.time_zone,
                 config=dict(row.config),
                 sealed_secrets=row.sealed_secrets,
-                notices=[
-                    NoticeData(
-                        id=n.id,
-                        kind=n.kind.value,
-                        event_type=n.event_type,
-                        case_id=n.case_id,
-                        occurred_at=n.occurred_at,
-                        payload=n.payload,
-                        mentions=list(n.mentions),
-                        locale=n.locale.value,
-                    )
-                    for n in notices
-                ],
+                notices=notices,
             )
         )
     return claimed
 
 
+_NOTICE_COLUMNS = (
+    col(NotificationNotice.id),
+    col(NotificationNotice.kind),
+    col(NotificationNotice.event_type),
+    col(NotificationNotice.case_id),
+    col(NotificationNotice.occurred_at),
+    col(NotificationNotice.payload),
+    col(NotificationNotice.mentions),
+    col(NotificationNotice.locale),
+)
+
+
 async def _due_notices(
     session: AsyncSession, channel_id: uuid.UUID, now: datetime
-) -> list[NotificationNotice]:
+) -> list[NoticeData]:
     notice = NotificationNotice
     base = (
-        select(notice)
+        select(*_NOTICE_COLUMNS)
         .where(col(notice.channel_id) == channel_id)
         .where(col(notice.next_attempt_at).is_not(None), col(notice.next_attempt_at) <= now)
     )
@@ -187,11 +190,25 @@ async def _due_notices(
             .order_by(col(notice.created_at))
             .limit(1)
         )
-    ).scalar_one_or_none()
-    if special is not None:
-        return [special]
-    statement = base.order_by(col(notice.created_at), col(notice.id)).limit(MAX_NOTICES_PER_MESSAGE)
-    notices = list((await session.execute(statement)).scalars())
+    ).all()
+    if not special:
+        statement = base.order_by(col(notice.created_at), col(notice.id)).limit(
+            MAX_NOTICES_PER_MESSAGE
+        )
+        special = (await session.execute(statement)).all()
+    notices = [
+        NoticeData(
+            id=row.id,
+            kind=row.kind.value,
+            event_type=row.event_type,
+            case_id=row.case_id,
+            occurred_at=row.occurred_at,
+            payload=row.payload,
+            mentions=list(row.mentions or []),
+            locale=row.locale.value,
+        )
+        for row in special
+    ]
     # One message speaks one language: notices in another wait for the next message.
     return [n for n in notices if n.locale == notices[0].locale] if notices else []
 
