@@ -65,7 +65,7 @@ def view(number: int) -> dict[str, object]:
         "case": {
             "id": str(uuid.uuid4()),
             "number": f"LRBB-{number:06d}",
-            "title": "酸奶胀包，买家要求退款",
+            "title": "酸奶胀包 买家要求退款",
             "type": "quality",
             "priority": "high",
             "status": "routed",

@@ -19,6 +19,7 @@ from hub.core.logging import configure_logging
 from hub.core.security import Scope
 from hub.core.settings import Settings
 from notifiers import handlers as notifiers_handlers
+from notifiers import service as notifiers_service
 from notifiers.dispatcher import Dispatcher as NotifierDispatcher
 from tenants import service as tenants_service
 from tenants.models import Locale, Role, TenantKind
@@ -37,6 +38,8 @@ app.add_typer(db_app, name="db")
 app.add_typer(tenants_app, name="tenants")
 app.add_typer(users_app, name="users")
 app.add_typer(clients_app, name="clients")
+notifiers_app = typer.Typer(help="IM and e-mail notifications.", no_args_is_help=True)
+app.add_typer(notifiers_app, name="notifiers")
 
 
 def _settings() -> Settings:
@@ -221,3 +224,15 @@ def clients_create(
         }
 
     typer.echo(json.dumps(_run_in_unit_of_work(work)))
+
+
+@notifiers_app.command("reseal")
+def notifiers_reseal() -> None:
+    """Re-seal every stored channel secret with the current data key (after a key rotation)."""
+    settings = _settings()
+    box = load_secret_box(settings)
+
+    async def work(session):  # type: ignore[no-untyped-def]
+        return await notifiers_service.reseal_secrets(session, box)
+
+    typer.echo(f"re-sealed the secrets of {_run_in_unit_of_work(work)} channels")

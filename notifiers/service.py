@@ -14,7 +14,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import TypeAdapter, ValidationError
-from sqlalchemy import and_, or_
+from sqlalchemy import and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -348,3 +348,15 @@ async def list_deliveries(
         return rows, None
     rows = rows[:limit]
     return rows, encode_cursor(rows[-1].attempted_at, rows[-1].id)
+
+
+async def reseal_secrets(session: AsyncSession, box: SecretBox) -> int:
+    """Re-seal every channel's secrets with the current data key (after a rotation).
+
+    Raises :class:`~hub.core.crypto.SecretUnreadable` when no configured key opens one.
+    """
+    channels = (await session.execute(select(NotificationChannel))).scalars().all()
+    for channel in channels:
+        channel.sealed_secrets = box.reseal(channel.sealed_secrets)
+    await session.flush()
+    return len(channels)

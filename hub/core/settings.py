@@ -43,7 +43,8 @@ class Settings(BaseSettings):
     """Fernet key that encrypts stored secrets (IM robot URLs, signing secrets, SMTP passwords);
     generated under var/ when absent outside production."""
     previous_data_key_files: list[Path] = []
-    """Retired data keys that still decrypt until ``casehub notifiers reencrypt`` has run."""
+    """Retired data keys that still decrypt, until ``casehub notifiers reseal`` has re-sealed
+    every stored secret with the current key."""
 
     max_body_bytes: int = 1_000_000
     attachment_max_bytes: int = 50_000_000

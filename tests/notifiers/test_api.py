@@ -8,9 +8,13 @@ from typing import Any
 
 import httpx
 import pytest
+from cryptography.fernet import Fernet
 
+from hub.core.crypto import SecretBox, SecretUnreadable
 from hub.core.db import Database
 from hub.core.security import Scope
+from hub.core.settings import Settings
+from notifiers import service
 from notifiers.models import NotificationChannel
 from tenants.models import TenantKind
 from tests.cases.conftest import make_party
@@ -241,3 +245,19 @@ async def test_the_routes_need_the_notifiers_scope(http: httpx.AsyncClient, db: 
     response = await http.get("/v1/notifications/channels", headers=party.auth)
     assert response.status_code == 403
     assert response.json()["required_scope"] == "notifiers:manage"
+
+
+async def test_secrets_reseal_under_a_rotated_data_key(
+    http: httpx.AsyncClient, db: Database, settings: Settings
+) -> None:
+    party = await make_tenant_party(http, db)
+    created = await create_channel(http, party, kind="slack", webhook_url=SLACK)
+    assert settings.data_key_file is not None
+    old_key, new_key = settings.data_key_file.read_bytes().strip(), Fernet.generate_key()
+    async with db.unit_of_work() as session:
+        assert await service.reseal_secrets(session, SecretBox([new_key, old_key])) >= 1
+        stored = await session.get(NotificationChannel, uuid.UUID(created["id"]))
+        assert stored is not None
+        assert json.loads(SecretBox([new_key]).open(stored.sealed_secrets))["url"] == SLACK
+        with pytest.raises(SecretUnreadable):
+            SecretBox([old_key]).open(stored.sealed_secrets)
