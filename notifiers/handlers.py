@@ -9,7 +9,6 @@ commit. When the transaction commits, this process's dispatchers wake; others po
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy import insert
@@ -28,10 +27,6 @@ wakeup = Wakeup("notifiers")
 def wake_dispatchers(session: AsyncSession) -> None:
     """Wake this process's dispatchers once ``session``'s transaction commits."""
     wake_after_commit(session, wakeup)
-
-
-def _event_time(event: DomainEvent, now: datetime) -> datetime:
-    return event.occurred_at if event.occurred_at.tzinfo is not None else now
 
 
 async def on_event(session: AsyncSession, event: DomainEvent) -> None:
@@ -71,7 +66,7 @@ async def on_event(session: AsyncSession, event: DomainEvent) -> None:
             "event_id": event.id,
             "event_type": event.type,
             "case_id": event.case_id,
-            "occurred_at": _event_time(event, now),
+            "occurred_at": event.occurred_at,
             "locale": row.locale or row.channel_locale,
             "mentions": list(row.mentions or []),
             "payload": dict(view),

@@ -11,7 +11,6 @@ again. Results are recorded only under the lease that sent them.
 
 from __future__ import annotations
 
-import logging
 import random
 import uuid
 from collections.abc import Sequence
@@ -23,14 +22,12 @@ from sqlalchemy import exists, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from hub.core.events import DomainEvent, EventType, bus
 from notifiers.channels import adapter_for
 from notifiers.channels.base import SendResult
 from notifiers.messages import NoticeData
 from notifiers.models import (
     ChannelKind,
     DeliveryOutcome,
-    DisabledBy,
     NoticeKind,
     NoticeStatus,
     NotificationChannel,
@@ -38,8 +35,7 @@ from notifiers.models import (
     NotificationNotice,
 )
 from notifiers.ratelimit import next_send_at
-
-log = logging.getLogger("casehub.notifiers")
+from notifiers.suspension import suspend
 
 RETRY_SCHEDULE: tuple[timedelta, ...] = (
     timedelta(seconds=10),
@@ -66,7 +62,6 @@ class Claimed:
     tenant_id: uuid.UUID
     lease_token: uuid.UUID
     kind: ChannelKind
-    locale: str
     time_zone: str
     config: dict[str, Any]
     sealed_secrets: str
@@ -153,7 +148,6 @@ async def claim(
                 tenant_id=row.tenant_id,
                 lease_token=token,
                 kind=row.kind,
-                locale=row.locale.value,
                 time_zone=row.time_zone,
                 config=dict(row.config),
                 sealed_secrets=row.sealed_secrets,
@@ -362,88 +356,3 @@ async def _send_after(
     if pause is not None and (earliest is None or pause > earliest):
         return pause
     return earliest
-
-
-async def suspend(
-    session: AsyncSession, channel: NotificationChannel, *, reason: str, now: datetime
-) -> bool:
-    """Suspend a channel once (whoever gets there first), hold its notices, tell its owner.
-
-    The owner learns it three ways: the channel reads ``enabled: false`` with ``disabled_by:
-    vendor`` and the reason; a ``notification.channel_disabled`` event goes on the bus for the
-    tenant's webhooks and other channels' rules; and a warning is logged (without secrets).
-    """
-    result = await session.execute(
-        update(NotificationChannel)
-        .where(
-            col(NotificationChannel.id) == channel.id, col(NotificationChannel.enabled).is_(True)
-        )
-        .values(
-            enabled=False,
-            disabled_by=DisabledBy.vendor,
-            disabled_reason=reason[:300],
-            disabled_at=now,
-            updated_at=now,
-            lease_token=None,
-            leased_until=None,
-        )
-        .execution_options(synchronize_session=False)
-    )
-    if result.rowcount != 1:  # type: ignore[attr-defined]
-        return False
-    await hold_pending(session, channel.id)
-    log.warning(
-        "notification channel suspended",
-        extra={"channel_id": str(channel.id), "kind": channel.kind.value, "reason": reason[:300]},
-    )
-    await bus.publish(
-        session,
-        DomainEvent(
-            id=uuid.uuid4(),
-            type=EventType.notification_channel_disabled,
-            occurred_at=now,
-            case_id=None,
-            views={
-                channel.tenant_id: {
-                    "channel": {
-                        "id": str(channel.id),
-                        "name": channel.name,
-                        "kind": channel.kind.value,
-                        "target": channel.target,
-                    },
-                    "reason": reason[:300],
-                    "disabled_at": now.isoformat(),
-                }
-            },
-            attributes={"channel_id": str(channel.id)},
-        ),
-    )
-    return True
-
-
-async def hold_pending(session: AsyncSession, channel_id: uuid.UUID) -> None:
-    """Hold a channel's live notices until it is enabled again."""
-    await _move(
-        session,
-        [
-            col(NotificationNotice.channel_id) == channel_id,
-            col(NotificationNotice.status).in_([NoticeStatus.pending, NoticeStatus.delivering]),
-        ],
-        status=NoticeStatus.held,
-        next_attempt_at=None,
-        lease_token=None,
-    )
-
-
-async def resume_held(session: AsyncSession, channel_id: uuid.UUID, *, now: datetime) -> int:
-    """Make a re-enabled channel's held notices due now (they go out coalesced)."""
-    result = await session.execute(
-        update(NotificationNotice)
-        .where(
-            col(NotificationNotice.channel_id) == channel_id,
-            col(NotificationNotice.status) == NoticeStatus.held,
-        )
-        .values(status=NoticeStatus.pending, next_attempt_at=now)
-        .execution_options(synchronize_session=False)
-    )
-    return int(result.rowcount or 0)  # type: ignore[attr-defined]

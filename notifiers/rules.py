@@ -23,7 +23,7 @@ from hub.core.security import Principal
 from hub.core.tenancy import get_owned, scoped_select
 from notifiers.channels import adapter_for
 from notifiers.errors import InvalidRule
-from notifiers.models import NotificationChannel, NotificationRule
+from notifiers.models import DisabledBy, NotificationChannel, NotificationRule
 from notifiers.schemas import RuleConditions, RuleCreate, RuleUpdate
 from tenants.models import Team, Tenant, TenantKind
 
@@ -244,7 +244,7 @@ async def rules_for(session: AsyncSession, tenant_ids: Sequence[uuid.UUID]) -> l
                     col(NotificationRule.enabled).is_(True),
                     or_(
                         col(NotificationChannel.enabled).is_(True),
-                        col(NotificationChannel.disabled_by) == "vendor",
+                        col(NotificationChannel.disabled_by) == DisabledBy.vendor,
                     ),
                 )
                 .order_by(col(NotificationRule.created_at), col(NotificationRule.id))

@@ -29,7 +29,6 @@ from tenants.models import Locale
 
 SlaState = Literal["ok", "warning", "breached"]
 Text200 = Annotated[str, Field(min_length=1, max_length=200)]
-SECRET_FIELDS = {"webhook_url": "url", "secret": "secret"}
 
 
 class ChannelCommon(BaseModel):

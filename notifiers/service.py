@@ -24,7 +24,7 @@ from hub.core.models import utcnow
 from hub.core.pagination import decode_time_id_cursor, encode_cursor, paginate
 from hub.core.security import Principal
 from hub.core.tenancy import get_owned, scoped_select
-from notifiers import outbox
+from notifiers import suspension
 from notifiers.digest import next_digest_time
 from notifiers.errors import ChannelDisabled, InvalidChannel
 from notifiers.handlers import wake_dispatchers
@@ -218,7 +218,7 @@ async def update_channel(
         channel.disabled_by = channel.disabled_reason = channel.disabled_at = None
         channel.failing_since = channel.send_after = None
         await session.flush()
-        if await outbox.resume_held(session, channel.id, now=now):
+        if await suspension.resume_held(session, channel.id, now=now):
             wake_dispatchers(session)
     elif enabled is False and channel.enabled:
         channel.enabled = False
@@ -226,7 +226,7 @@ async def update_channel(
         channel.disabled_reason = "disabled by its owner"
         channel.disabled_at = now
         await session.flush()
-        await outbox.hold_pending(session, channel.id)
+        await suspension.hold_pending(session, channel.id)
     channel.updated_at = now
     await session.flush()
     return channel

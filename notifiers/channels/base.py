@@ -140,7 +140,8 @@ async def post_json(
     except TimeoutError:
         return Exchange(None, error=f"no complete answer within {deadline:g} s")
     except httpx.HTTPError as exc:
-        reason = str(exc) or type(exc).__name__
+        # The robot URL is the credential: never let it into an error that is stored or shown.
+        reason = (str(exc) or type(exc).__name__).replace(url, "<robot URL>")
         return Exchange(
             None, error=f"refused: {reason}" if refused(exc) else f"{type(exc).__name__}: {reason}"
         )
