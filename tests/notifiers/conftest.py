@@ -86,7 +86,15 @@ class FakeVendor:
         self.override: list[Answer] = []
         self._server: asyncio.Server | None = None
         self._tasks: set[asyncio.Task[None]] = set()
+        self._arrived = asyncio.Condition()
         self.port = 0
+
+    async def wait_for(self, count: int, within: float = 5.0) -> list[Request]:
+        """Wait (bounded) until ``count`` requests arrived."""
+        async with asyncio.timeout(within):
+            async with self._arrived:
+                await self._arrived.wait_for(lambda: len(self.requests) >= count)
+        return self.requests
 
     def url(self, path: str) -> str:
         return f"http://127.0.0.1:{self.port}{path}"
@@ -129,7 +137,9 @@ class FakeVendor:
                 parts = urlsplit(target)
                 query = {k: v[0] for k, v in parse_qs(parts.query).items()}
                 request = Request(parts.path, query, headers, body)
-                self.requests.append(request)
+                async with self._arrived:
+                    self.requests.append(request)
+                    self._arrived.notify_all()
                 answer = self.override.pop(0) if self.override else self.judge(request)
                 self.answers.append(answer)
                 if answer.hang:
