@@ -20,7 +20,6 @@ from hub.core.events import DomainEvent, bus
 from hub.core.security import Principal, PrincipalKind
 from tenants.models import Tenant
 
-
 SUMMARY_DESCRIPTION_CHARS = 2000
 """Events carry the start of the description; the API has all of it (payloads stay small)."""
 
