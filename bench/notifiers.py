@@ -53,8 +53,8 @@ async def fake_robot() -> tuple[asyncio.Server, int]:
                 body = b'{"errcode":0,"errmsg":"ok"}'
                 writer.write(b"HTTP/1.1 200 OK\r\ncontent-length: 27\r\n\r\n" + body)
                 await writer.drain()
-        except (asyncio.IncompleteReadError, ConnectionError):
-            writer.close()
+        except (asyncio.IncompleteReadError, ConnectionError, asyncio.CancelledError):
+            writer.close()  # the client hung up, or the bench is over
 
     server = await asyncio.start_server(handle, "127.0.0.1", 0)
     return server, server.sockets[0].getsockname()[1]
