@@ -78,6 +78,19 @@ async def _their_data(http: httpx.AsyncClient, db: Database) -> tuple[dict[str, 
     )
     if live.status_code == 201:
         ids["live_session_id"] = live.json()["id"]
+    channel = await http.post(
+        "/v1/notifications/channels",
+        json={
+            "name": "ops mailbox",
+            "kind": "email",
+            "smtp": {"host": "93.184.215.14"},
+            "from_address": "casehub@example.com",
+            "recipients": ["ops@example.com"],
+        },
+        headers=brand.auth,
+    )
+    assert channel.status_code == 201, channel.text
+    ids["channel_id"] = channel.json()["id"]
     ids["sku"] = f"SKU-0-{brand.slug}"
     secrets = [value for key, value in ids.items() if key != "sku"] + [case.json()["number"]]
     ids["brand"] = brand.slug
