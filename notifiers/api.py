@@ -180,37 +180,42 @@ async def create_rule(
     return RuleRead.of(await rules.create_rule(session, principal, body))
 
 
-@router.get("/rules/{rule_id}", summary="Read a rule")
+@router.get("/rules/{notification_rule_id}", summary="Read a rule")
 async def read_rule(
-    session: SessionDep, principal: NotifiersManage, rule_id: uuid.UUID
+    session: SessionDep, principal: NotifiersManage, notification_rule_id: uuid.UUID
 ) -> RuleRead:
-    return RuleRead.of(await rules.get_rule(session, principal, rule_id))
+    return RuleRead.of(await rules.get_rule(session, principal, notification_rule_id))
 
 
-@router.patch("/rules/{rule_id}", summary="Change a rule")
+@router.patch("/rules/{notification_rule_id}", summary="Change a rule")
 async def update_rule(
-    session: SessionDep, principal: NotifiersManage, rule_id: uuid.UUID, body: RuleUpdate
+    session: SessionDep,
+    principal: NotifiersManage,
+    notification_rule_id: uuid.UUID,
+    body: RuleUpdate,
 ) -> RuleRead:
-    return RuleRead.of(await rules.update_rule(session, principal, rule_id, body))
+    return RuleRead.of(await rules.update_rule(session, principal, notification_rule_id, body))
 
 
-@router.delete("/rules/{rule_id}", status_code=status.HTTP_204_NO_CONTENT, summary="Delete a rule")
+@router.delete(
+    "/rules/{notification_rule_id}", status_code=status.HTTP_204_NO_CONTENT, summary="Delete a rule"
+)
 async def delete_rule(
-    session: SessionDep, principal: NotifiersManage, rule_id: uuid.UUID
+    session: SessionDep, principal: NotifiersManage, notification_rule_id: uuid.UUID
 ) -> Response:
-    await rules.delete_rule(session, principal, rule_id)
+    await rules.delete_rule(session, principal, notification_rule_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
 @router.post(
-    "/rules/{rule_id}/test",
+    "/rules/{notification_rule_id}/test",
     status_code=status.HTTP_202_ACCEPTED,
     summary="Queue a test message to the rule's channel, in its language, with its mentions",
 )
 async def send_rule_test(
-    session: SessionDep, principal: NotifiersManage, rule_id: uuid.UUID
+    session: SessionDep, principal: NotifiersManage, notification_rule_id: uuid.UUID
 ) -> NoticeRead:
-    rule = await rules.get_rule(session, principal, rule_id)
+    rule = await rules.get_rule(session, principal, notification_rule_id)
     notice = await service.send_test(
         session, principal, rule.channel_id, locale=rule.locale, mentions=list(rule.mentions)
     )
