@@ -2,4 +2,12 @@
 
 from sqlmodel import SQLModel
 
+import hub.buyers.models
+import hub.campaigns.models
+import hub.cases.models  # noqa: F401
+import notifiers.models  # noqa: F401
+import routing.models  # noqa: F401
+import tenants.models  # noqa: F401
+import webhooks.models  # noqa: F401
+
 metadata = SQLModel.metadata

@@ -145,7 +145,7 @@ def test_buyer_answers_on_a_phone(server: tuple[str, dict[str, object]], tmp_pat
             assert response is not None
             assert response.status == 200
             assert page.get_by_test_id("status").inner_text() == "等待你补充信息"
-            assert page.get_by_text("请拍一张裂缝的照片").is_visible()
+            assert "请拍一张裂缝的照片" in page.locator("#answer .quote").inner_text()
             assert "137****1234" in page.get_by_test_id("contact").inner_text()
             # mobile first: nothing wider than the phone, the form's button within reach
             overflow = page.evaluate(
