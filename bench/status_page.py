@@ -40,7 +40,7 @@ from sqlalchemy.engine import make_url
 
 from bench._server import bench_env, cpu_seconds, free_port, run, scratch_dir, served, wrk
 from hub.cases.models import BuyerContact, Case, CaseCounter, CaseEvent
-from hub.core.db import Database, upsert
+from hub.core.db import Database, insert_for, upsert
 from tenants.models import Partnership, PartnershipStatus, Tenant, TenantKind
 
 SAMPLE = 20_000
@@ -153,12 +153,19 @@ async def seed_cases(url: str, count: int) -> tuple[list[str], list[str]]:
         raw.close()
     async with db.unit_of_work() as session:  # the host's numbering goes on after the seed
         await upsert(session, CaseCounter, {"tenant_id": host.id}, {"last_number": count})
-        for brand in brands:  # the campaign names a brand: the demo's brands become partners
-            await upsert(
-                session,
-                Partnership,
-                {"host_id": host.id, "brand_id": brand.id},
-                {"id": uuid.uuid4(), "status": PartnershipStatus.active.value},
+        for brand in brands:  # the campaign names a brand: the demo's brands are partners
+            await session.execute(
+                insert_for(session)(Partnership)
+                .values(
+                    id=uuid.uuid4(),
+                    host_id=host.id,
+                    brand_id=brand.id,
+                    status=PartnershipStatus.active,
+                )
+                .on_conflict_do_update(
+                    index_elements=["host_id", "brand_id"],
+                    set_={"status": PartnershipStatus.active.value},
+                )
             )
     await db.dispose()
     random.shuffle(sample)

@@ -103,6 +103,9 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     bus.subscribe(webhooks_handlers.on_event)
     bus.subscribe(notifiers_handlers.on_event)
     install_problem_handlers(app)
+    # The buyer pages first: the busiest public routes, matched before the API's hundred.
+    app.include_router(buyers_views.router)
+    app.include_router(campaigns_views.router)
     app.include_router(oauth.router)
     app.include_router(tenants_api.router)
     app.include_router(cases_api.router)
@@ -111,8 +114,6 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     app.include_router(notifiers_api.router)
     app.include_router(buyers_api.router)
     app.include_router(campaigns_api.router)
-    app.include_router(buyers_views.router)
-    app.include_router(campaigns_views.router)
     _add_operational_routes(app)
     app.add_middleware(
         RequestContext,

@@ -92,7 +92,8 @@ async def _page(
         "status_label": t.status(case.status.value),
         "updated": local_time(case.updated_at, zone_name),
         "verified": verified,
-        "form_token": state.signer.form_token(token, verified=verified),
+        # signed only where the page has a form (a callable: the template asks when it needs it)
+        "form_token": lambda: state.signer.form_token(token, verified=verified),
         "notice": request.query_params.get("done") if not error else None,
         "error": error or _known(request.query_params.get("error"), ERRORS),
         "answer_text": answer_text,
