@@ -274,21 +274,30 @@ async def _submit_all(
     client: httpx.AsyncClient, slug: str, count: int, per_second: float | None
 ) -> dict[str, float]:
     latencies: list[float] = []
-    errors = 0
+    errors = dropped = 0
     semaphore = asyncio.Semaphore(64)
 
     async def one(n: int) -> None:
-        nonlocal errors
+        nonlocal errors, dropped
         ip = {"X-Forwarded-For": f"198.18.{n // 250}.{n % 250 + 1}"}
         async with semaphore:
             started = time.perf_counter()
-            form = await client.get(f"/f/{slug}", headers=ip)
-            csrf = form.text.split('name="csrf" value="')[1].split('"')[0]
-            response = await client.post(
-                f"/f/{slug}",
-                headers=ip,
-                data={"csrf": csrf, "order_id": f"BENCH-{n:06d}", "sku": "TEE-01", "size": "M"},
-            )
+            try:
+                form = await client.get(f"/f/{slug}", headers=ip)
+                csrf = form.text.split('name="csrf" value="')[1].split('"')[0]
+                response = await client.post(
+                    f"/f/{slug}",
+                    headers=ip,
+                    data={
+                        "csrf": csrf,
+                        "order_id": f"BENCH-{n:06d}",
+                        "sku": "TEE-01",
+                        "size": "M",
+                    },
+                )
+            except httpx.TransportError:
+                dropped += 1  # the connection, not the server's answer: counted apart
+                return
             latencies.append(time.perf_counter() - started)
             if response.status_code != 303:
                 errors += 1
@@ -307,6 +316,7 @@ async def _submit_all(
     return {
         "count": count,
         "errors": errors,
+        "dropped": dropped,
         "seconds": elapsed,
         "per_minute": count / elapsed * 60,
         "p50": statistics.median(latencies) * 1000,
@@ -324,6 +334,17 @@ def measured(pid: int, run_wrk: Callable[[], dict[str, float]], seconds: float) 
     figures["cpu_ms"] = used / requests * 1000 if requests else float("nan")
     figures["cpu_share"] = used / seconds
     return figures
+
+
+def print_page(label: str, figures: dict[str, Any]) -> None:
+    print(
+        f"{label:22} {figures['rps']:8.0f} requests/s  p50 {figures['p50']}  "
+        f"p99 {figures['p99']}  non-2xx {figures['non_2xx']:.0f}  "
+        f"server CPU {figures['cpu_ms']:.2f} ms/request "
+        f"(it got {figures['cpu_share']:.0%} of a core; "
+        f"{1000 / figures['cpu_ms']:.0f} requests/s per full core)",
+        flush=True,
+    )
 
 
 def main() -> None:
@@ -371,21 +392,16 @@ def main() -> None:
                 ),
                 min(args.seconds, 10),
             )
+            for label, figures in (("GET /s/{token} warm", hot), ("GET /s/{token} cold", cold)):
+                print_page(label, figures)
             paced, burst = asyncio.run(campaign(base, demo, args.submissions))
     print()
-    for label, figures in (("GET /s/{token} warm", hot), ("GET /s/{token} cold", cold)):
-        print(
-            f"{label:22} {figures['rps']:8.0f} requests/s  p50 {figures['p50']}  "
-            f"p99 {figures['p99']}  non-2xx {figures['non_2xx']:.0f}  "
-            f"server CPU {figures['cpu_ms']:.2f} ms/request "
-            f"(it got {figures['cpu_share']:.0%} of a core; "
-            f"{1000 / figures['cpu_ms']:.0f} requests/s per full core)"
-        )
     for label, figures in (("campaign paced", paced), ("campaign burst", burst)):
         print(
             f"{label:22} {figures['count']:.0f} submissions in {figures['seconds']:.1f} s "
             f"= {figures['per_minute']:.0f}/min  p50 {figures['p50']:.0f} ms  "
-            f"p99 {figures['p99']:.0f} ms  errors {figures['errors']:.0f}"
+            f"p99 {figures['p99']:.0f} ms  errors {figures['errors']:.0f}  "
+            f"dropped connections {figures['dropped']:.0f}"
         )
 
 
