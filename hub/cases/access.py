@@ -49,11 +49,20 @@ def visible_events(tenant_id: uuid.UUID) -> ColumnElement[bool]:
 
 def event_readers(event: CaseEvent) -> list[uuid.UUID]:
     """The tenants who may read ``event`` (same rule as :func:`visible_events`)."""
-    readers = [event.host_id]
-    if event.brand_id is not None:
-        readers.append(event.brand_id)
-    if event.visibility == Visibility.internal:
-        readers = [t for t in readers if t == event.author_tenant_id]
+    return readers_of(event.host_id, event.brand_id, event.visibility, event.author_tenant_id)
+
+
+def readers_of(
+    host_id: uuid.UUID,
+    brand_id: uuid.UUID | None,
+    visibility: Visibility,
+    author_tenant_id: uuid.UUID | None,
+) -> list[uuid.UUID]:
+    readers = [host_id]
+    if brand_id is not None:
+        readers.append(brand_id)
+    if visibility == Visibility.internal:
+        readers = [t for t in readers if t == author_tenant_id]
     return readers
 
 

@@ -1,275 +1,42 @@
-"""Filing, reading, listing and editing cases. Module-level functions, session first.
+"""Reading, listing and editing cases. Module-level functions, session first.
 
-Every change appends its event through :mod:`hub.cases.events` in the caller's unit of work.
+Filing lives in :mod:`hub.cases.filing` (re-exported here). Every change appends its event
+through :mod:`hub.cases.events` in the caller's unit of work.
 """
 
 from __future__ import annotations
 
-import secrets
 import uuid
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from hub.cases import events, fields
 from hub.cases.access import Party, party_of, visible_cases, visible_events
 from hub.cases.errors import CaseNotFound, StaleCase
+from hub.cases.filing import Filing as Filing
+from hub.cases.filing import apply_routing as apply_routing
+from hub.cases.filing import decide_routing as decide_routing
+from hub.cases.filing import file_case as file_case
+from hub.cases.filing import file_cases as file_cases
 from hub.cases.models import (
-    OPEN_STATUSES,
     BuyerContact,
     Case,
-    CaseCounter,
     CaseEvent,
     ExternalRef,
-    Priority,
-    Status,
     Visibility,
 )
-from hub.cases.schemas import CaseCreate, CaseUpdate
-from hub.core.db import increment_counter
+from hub.cases.schemas import CaseUpdate
 from hub.core.errors import Forbidden
 from hub.core.events import EventType
 from hub.core.models import utcnow
 from hub.core.pagination import decode_cursor, encode_cursor
 from hub.core.security import Principal
-from routing import service as routing_service
-from routing.schemas import CaseFacts, RoutingDecision
 from tenants.models import Tenant
-
-
-@dataclass(slots=True)
-class Filing:
-    case: Case
-    duplicate: bool
-
-
-def status_token() -> str:
-    """192 random bits, URL-safe: the buyer's status link."""
-    return secrets.token_urlsafe(24)
-
-
-async def next_number(session: AsyncSession, host: Tenant) -> str:
-    """Allocate the host's next case number atomically (an upsert that returns the new value)."""
-    number = await increment_counter(session, CaseCounter, {"tenant_id": host.id}, "last_number")
-    return f"{host.case_prefix}-{number:06d}"
-
-
-async def open_cases_by_agent(
-    session: AsyncSession, agent_ids: list[uuid.UUID]
-) -> dict[uuid.UUID, int]:
-    if not agent_ids:
-        return {}
-    result = await session.execute(
-        select(col(Case.assignee_id), func.count())
-        .where(col(Case.assignee_id).in_(agent_ids), col(Case.status).in_(OPEN_STATUSES))
-        .group_by(col(Case.assignee_id))
-    )
-    return {row[0]: int(row[1]) for row in result.all() if row[0] is not None}
-
-
-def facts_for(case: Case, *, brand_slug: str | None = None) -> CaseFacts:
-    return CaseFacts(
-        host_id=case.tenant_id,
-        case_type=case.type.value,
-        priority=case.priority.value,
-        title=case.title,
-        description=case.description,
-        sku=case.sku,
-        product_name=case.product_name,
-        amount=case.order_amount,
-        tags=tuple(case.tags),
-        live_session_id=case.live_session_id,
-        brand_slug=brand_slug,
-        exclude_brand_ids=frozenset(uuid.UUID(b) for b in case.rejected_brand_ids),
-    )
-
-
-async def decide_routing(
-    session: AsyncSession,
-    case: Case,
-    *,
-    brand_slug: str | None = None,
-    exclude: frozenset[uuid.UUID] = frozenset(),
-) -> RoutingDecision:
-    async def loader(agent_ids: list[uuid.UUID]) -> dict[uuid.UUID, int]:
-        return await open_cases_by_agent(session, agent_ids)
-
-    facts = facts_for(case, brand_slug=brand_slug)
-    if exclude:
-        facts = replace(facts, exclude_brand_ids=facts.exclude_brand_ids | exclude)
-    return await routing_service.decide(session, facts, open_cases_by_agent=loader)
-
-
-def routing_record(decision: RoutingDecision) -> dict[str, Any]:
-    return {
-        "evidence": decision.evidence.value,
-        "reason": decision.reason,
-        "rule_id": None if decision.rule_id is None else str(decision.rule_id),
-        "steps": [{"evidence": str(s.evidence), "reason": s.reason} for s in decision.steps],
-        "brand_steps": [
-            {"evidence": str(s.evidence), "reason": s.reason} for s in decision.brand_steps
-        ],
-    }
-
-
-async def apply_routing(
-    session: AsyncSession,
-    case: Case,
-    decision: RoutingDecision,
-    actor: events.Actor,
-    *,
-    now: datetime,
-) -> None:
-    """Put ``case`` where ``decision`` says and record why (``case.routed`` or triage)."""
-    case.routing = routing_record(decision)
-    if decision.priority:
-        case.priority = Priority(decision.priority)
-    if decision.host_queue:
-        case.host_queue = decision.host_queue
-    if decision.category and not case.product_category:
-        case.product_category = decision.category
-    if decision.brand_id is not None and not decision.hold_for_review:
-        brand = await events.tenant(session, decision.brand_id)
-        brand_name = brand.name if brand else ""
-        await _check_custom_fields(session, case, decision.brand_id, brand_name)
-        case.brand_id = decision.brand_id
-        case.brand_team_id = decision.brand_team_id
-        case.assignee_id = decision.assignee_id
-        case.status = Status.routed
-        case.routed_at = now
-        await events.record(
-            session,
-            case,
-            EventType.case_routed,
-            actor,
-            data={"routing": {"evidence": decision.evidence.value, "reason": decision.reason}},
-        )
-    else:
-        case.brand_id = None
-        case.brand_team_id = None
-        case.assignee_id = None
-        case.status = Status.triage
-        await events.record(
-            session,
-            case,
-            EventType.case_held_for_review,
-            actor,
-            visibility=Visibility.internal,
-            data={"routing": routing_record(decision)},
-        )
-
-
-async def _check_custom_fields(
-    session: AsyncSession, case: Case, brand_id: uuid.UUID, brand_name: str
-) -> None:
-    definitions = await fields.definitions_for(session, brand_id, case.type.value)
-    if definitions:
-        case.custom_fields = fields.validate(
-            definitions, case.custom_fields, brand_name=brand_name, enforce_required=True
-        )
-
-
-async def find_open_duplicate(
-    session: AsyncSession, host_id: uuid.UUID, order_id: str, sku: str | None
-) -> Case | None:
-    statement = select(Case).where(
-        col(Case.tenant_id) == host_id,
-        col(Case.order_id) == order_id,
-        col(Case.status).in_(OPEN_STATUSES),
-    )
-    statement = (
-        statement.where(col(Case.sku) == sku if sku else col(Case.sku).is_(None))
-        .order_by(col(Case.created_at))
-        .limit(1)
-    )
-    return (await session.execute(statement)).scalar_one_or_none()
-
-
-async def file_case(
-    session: AsyncSession, principal: Principal, data: CaseCreate, *, now: datetime | None = None
-) -> Filing:
-    """File a complaint for the caller's host tenant and route it.
-
-    A second open case for the same order and SKU is linked to the first (the filing is recorded
-    on it and it is returned) unless ``force_new``. Raises 422 errors when an explicit brand is
-    not an active partner or a brand's required custom fields are missing.
-    """
-    if principal.tenant_kind != "host":
-        raise Forbidden("only a host files cases")
-    now = now or utcnow()
-    actor = events.Actor.of(principal)
-    if data.order.order_id and not data.force_new:
-        existing = await find_open_duplicate(
-            session, principal.tenant_id, data.order.order_id, data.product.sku
-        )
-        if existing is not None:
-            await _link_duplicate(session, existing, data, actor, now=now)
-            return Filing(existing, duplicate=True)
-
-    host = await session.get(Tenant, principal.tenant_id)
-    assert host is not None
-    case = Case(
-        tenant_id=host.id,
-        number=await next_number(session, host),
-        type=data.type,
-        priority=data.priority,
-        title=data.title,
-        description=data.description,
-        order_platform=data.order.platform,
-        order_id=data.order.order_id,
-        order_amount=data.order.amount,
-        sku=data.product.sku,
-        product_name=data.product.name,
-        live_session_id=data.live_session_id,
-        tags=list(data.tags),
-        custom_fields=dict(data.custom_fields),
-        status_token=status_token(),
-        created_by=principal.display_name,
-        filed_at=now,
-        created_at=now,
-        updated_at=now,
-    )
-    session.add(case)
-    await session.flush()  # the contact row refers to the case; no relationship orders them
-    if any((data.buyer.name, data.buyer.phone, data.buyer.address)):
-        session.add(
-            BuyerContact(
-                case_id=case.id,
-                name=data.buyer.name,
-                phone=data.buyer.phone,
-                address=data.buyer.address,
-            )
-        )
-    await events.record(
-        session,
-        case,
-        EventType.case_created,
-        actor,
-        visibility=Visibility.internal,
-        data={"title": case.title},
-    )
-    decision = await decide_routing(session, case, brand_slug=data.brand)
-    await apply_routing(session, case, decision, actor, now=now)
-    await session.flush()
-    return Filing(case, duplicate=False)
-
-
-async def _link_duplicate(
-    session: AsyncSession, existing: Case, data: CaseCreate, actor: events.Actor, *, now: datetime
-) -> None:
-    existing.updated_at = now
-    existing.version += 1
-    await events.record(
-        session,
-        existing,
-        EventType.case_duplicate_linked,
-        actor,
-        data={"title": data.title, "description": data.description},
-    )
 
 
 async def get_case(

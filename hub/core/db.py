@@ -132,18 +132,21 @@ async def upsert(
 
 
 async def increment_counter(
-    session: AsyncSession, table: Any, key: dict[str, Any], counter: str
+    session: AsyncSession, table: Any, key: dict[str, Any], counter: str, *, by: int = 1
 ) -> int:
-    """Atomically add one to ``table.counter`` for the row ``key`` (creating it at 1); return it.
+    """Atomically add ``by`` to ``table.counter`` for the row ``key`` (creating it at ``by``);
+    return the new value. Adding ``by`` reserves the ``by`` values ending at the one returned.
 
-    One upsert statement, so concurrent callers each get a distinct value on PostgreSQL and on
+    One upsert statement, so concurrent callers each get distinct values on PostgreSQL and on
     SQLite alike.
     """
+    if by < 1:
+        raise ValueError("increment by at least 1")
     column = getattr(table, counter)
     statement = (
         _insert_for(session)(table)
-        .values(**key, **{counter: 1})
-        .on_conflict_do_update(index_elements=list(key), set_={counter: column + 1})
+        .values(**key, **{counter: by})
+        .on_conflict_do_update(index_elements=list(key), set_={counter: column + by})
         .returning(column)
     )
     return int((await session.execute(statement)).scalar_one())

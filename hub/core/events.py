@@ -9,7 +9,8 @@ Handlers must not commit, sleep or do network I/O.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -35,19 +36,55 @@ class DomainEvent:
 
 
 EventHandler = Callable[[AsyncSession, DomainEvent], Awaitable[None]]
+BatchHandler = Callable[[AsyncSession, Sequence[DomainEvent]], Awaitable[None]]
+"""Takes many events at once, in publishing order (one query for all instead of one each)."""
+
+_HELD = "core.events.held"
 
 
 class EventBus:
     def __init__(self) -> None:
-        self._handlers: list[EventHandler] = []
+        self._handlers: list[tuple[EventHandler, BatchHandler | None]] = []
 
-    def subscribe(self, handler: EventHandler) -> None:
-        if handler not in self._handlers:
-            self._handlers.append(handler)
+    def subscribe(self, handler: EventHandler, *, batch: BatchHandler | None = None) -> None:
+        """Register ``handler``; ``batch``, when given, receives the events of a :meth:`holding`
+        block together and must do exactly what ``handler`` would do for each."""
+        if all(existing != handler for existing, _ in self._handlers):
+            self._handlers.append((handler, batch))
 
     async def publish(self, session: AsyncSession, event: DomainEvent) -> None:
-        for handler in self._handlers:
+        held: list[DomainEvent] | None = session.info.get(_HELD)
+        if held is not None:
+            held.append(event)
+            return
+        for handler, _ in self._handlers:
             await handler(session, event)
+
+    @asynccontextmanager
+    async def holding(self, session: AsyncSession) -> AsyncIterator[None]:
+        """Hold what is published with ``session`` inside the block and hand it to the handlers
+        together when the block ends (still inside the same transaction, in publishing order).
+
+        Bulk work uses it so that consumers write their outbox rows for a whole batch at once.
+        Nothing is delivered when the block raises: the transaction is going to roll back.
+        """
+        if session.info.get(_HELD) is not None:
+            yield
+            return
+        held: list[DomainEvent] = []
+        session.info[_HELD] = held
+        try:
+            yield
+        finally:
+            session.info.pop(_HELD, None)
+        if not held:
+            return
+        for handler, batch in self._handlers:
+            if batch is not None:
+                await batch(session, held)
+            else:
+                for event in held:
+                    await handler(session, event)
 
 
 bus = EventBus()

@@ -1,0 +1,476 @@
+"""Filing cases: one from the API or the console, or thousands from a spreadsheet — one path.
+
+:func:`file_cases` files a batch in order, exactly as if each case were filed after the one
+before it (the same duplicate linking, routing, custom-field checks, numbers and events), but
+reads what the batch shares once and writes each kind of row in one statement per batch.
+:func:`file_case` is a batch of one.
+
+For each case it: links it to an open case of the same order and SKU (``case.duplicate_linked``
+on that case) unless ``force_new``; decides its routing; checks the brand's required custom
+fields; takes the host's next number; inserts the case already placed where routing put it, with
+the buyer's contact apart; and records ``case.created`` then ``case.routed`` (or
+``case.held_for_review``). The events of a batch reach the bus consumers together.
+"""
+
+from __future__ import annotations
+
+import secrets
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, insert, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
+
+from hub.cases import events, fields
+from hub.cases.errors import InvalidCustomFields
+from hub.cases.models import (
+    OPEN_STATUSES,
+    BuyerContact,
+    Case,
+    CaseCounter,
+    CustomFieldDefinition,
+    Priority,
+    Status,
+    Visibility,
+)
+from hub.cases.schemas import CaseCreate
+from hub.core.db import increment_counter
+from hub.core.errors import CaseHubError, Forbidden
+from hub.core.events import EventType, bus
+from hub.core.models import new_row, utcnow
+from hub.core.security import Principal
+from routing import service as routing_service
+from routing.errors import CaseTypeNotCovered, NotAPartner
+from routing.lookups import Lookups, chunked
+from routing.schemas import CaseFacts, RoutingDecision
+from tenants.models import Tenant
+
+OrderKey = tuple[str, str | None]
+"""An order id and a SKU: a second open case for the same pair is a duplicate."""
+
+
+@dataclass(slots=True)
+class Filing:
+    case: Case
+    duplicate: bool
+
+
+class FilingLookups:
+    """What filing reads repeatedly, read once per batch: routing's lookups and the brands'
+    custom-field definitions."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+        self.routing = Lookups(session)
+        self._definitions: dict[tuple[uuid.UUID, str], list[CustomFieldDefinition]] = {}
+
+    async def definitions(self, brand_id: uuid.UUID, case_type: str) -> list[CustomFieldDefinition]:
+        key = (brand_id, case_type)
+        if key not in self._definitions:
+            self._definitions[key] = await fields.definitions_for(self.session, brand_id, case_type)
+        return self._definitions[key]
+
+
+def status_token() -> str:
+    """192 random bits, URL-safe: the buyer's status link."""
+    return secrets.token_urlsafe(24)
+
+
+async def next_numbers(session: AsyncSession, host: Tenant, count: int) -> list[str]:
+    """Allocate the host's next ``count`` case numbers atomically (one upsert)."""
+    if count == 0:
+        return []
+    last = await increment_counter(
+        session, CaseCounter, {"tenant_id": host.id}, "last_number", by=count
+    )
+    return [f"{host.case_prefix}-{n:06d}" for n in range(last - count + 1, last + 1)]
+
+
+async def next_number(session: AsyncSession, host: Tenant) -> str:
+    [number] = await next_numbers(session, host, 1)
+    return number
+
+
+async def open_cases_by_agent(
+    session: AsyncSession, agent_ids: list[uuid.UUID]
+) -> dict[uuid.UUID, int]:
+    if not agent_ids:
+        return {}
+    result = await session.execute(
+        select(col(Case.assignee_id), func.count())
+        .where(col(Case.assignee_id).in_(agent_ids), col(Case.status).in_(OPEN_STATUSES))
+        .group_by(col(Case.assignee_id))
+    )
+    return {row[0]: int(row[1]) for row in result.all() if row[0] is not None}
+
+
+def facts_for(case: Case, *, brand_slug: str | None = None) -> CaseFacts:
+    return CaseFacts(
+        host_id=case.tenant_id,
+        case_type=case.type.value,
+        priority=case.priority.value,
+        title=case.title,
+        description=case.description,
+        sku=case.sku,
+        product_name=case.product_name,
+        amount=case.order_amount,
+        tags=tuple(case.tags),
+        live_session_id=case.live_session_id,
+        brand_slug=brand_slug,
+        exclude_brand_ids=frozenset(uuid.UUID(b) for b in case.rejected_brand_ids),
+    )
+
+
+async def decide_routing(
+    session: AsyncSession,
+    case: Case,
+    *,
+    brand_slug: str | None = None,
+    exclude: frozenset[uuid.UUID] = frozenset(),
+) -> RoutingDecision:
+    async def loader(agent_ids: list[uuid.UUID]) -> dict[uuid.UUID, int]:
+        return await open_cases_by_agent(session, agent_ids)
+
+    facts = facts_for(case, brand_slug=brand_slug)
+    if exclude:
+        facts = replace(facts, exclude_brand_ids=facts.exclude_brand_ids | exclude)
+    return await routing_service.decide(session, facts, open_cases_by_agent=loader)
+
+
+def routing_record(decision: RoutingDecision) -> dict[str, Any]:
+    return {
+        "evidence": decision.evidence.value,
+        "reason": decision.reason,
+        "rule_id": None if decision.rule_id is None else str(decision.rule_id),
+        "steps": [{"evidence": str(s.evidence), "reason": s.reason} for s in decision.steps],
+        "brand_steps": [
+            {"evidence": str(s.evidence), "reason": s.reason} for s in decision.brand_steps
+        ],
+    }
+
+
+def routes_to_brand(decision: RoutingDecision) -> bool:
+    return decision.brand_id is not None and not decision.hold_for_review
+
+
+async def apply_routing(
+    session: AsyncSession,
+    case: Case,
+    decision: RoutingDecision,
+    actor: events.Actor,
+    *,
+    now: datetime,
+) -> None:
+    """Put ``case`` where ``decision`` says and record why (``case.routed`` or triage).
+
+    Raises :class:`InvalidCustomFields` (422) when the brand requires fields the case lacks.
+    """
+    if routes_to_brand(decision):
+        assert decision.brand_id is not None
+        await check_custom_fields(session, case, decision.brand_id)
+    place(case, decision, now=now)
+    await record_routing(session, case, decision, actor)
+
+
+async def check_custom_fields(
+    session: AsyncSession,
+    case: Case,
+    brand_id: uuid.UUID,
+    lookups: FilingLookups | None = None,
+) -> None:
+    """Validate and normalise the case's custom fields against what ``brand_id`` asks for."""
+    lookups = lookups or FilingLookups(session)
+    definitions = await lookups.definitions(brand_id, case.type.value)
+    if definitions:
+        brand = await events.tenant(session, brand_id)
+        case.custom_fields = fields.validate(
+            definitions,
+            case.custom_fields,
+            brand_name=brand.name if brand else "",
+            enforce_required=True,
+        )
+
+
+def place(case: Case, decision: RoutingDecision, *, now: datetime) -> None:
+    """Set the case's routing fields from ``decision`` (no event: see :func:`record_routing`)."""
+    case.routing = routing_record(decision)
+    if decision.priority:
+        case.priority = Priority(decision.priority)
+    if decision.host_queue:
+        case.host_queue = decision.host_queue
+    if decision.category and not case.product_category:
+        case.product_category = decision.category
+    if routes_to_brand(decision):
+        case.brand_id = decision.brand_id
+        case.brand_team_id = decision.brand_team_id
+        case.assignee_id = decision.assignee_id
+        case.status = Status.routed
+        case.routed_at = now
+    else:
+        case.brand_id = None
+        case.brand_team_id = None
+        case.assignee_id = None
+        case.status = Status.triage
+
+
+async def record_routing(
+    session: AsyncSession,
+    case: Case,
+    decision: RoutingDecision,
+    actor: events.Actor,
+    *,
+    batch: events.EventBatch | None = None,
+) -> None:
+    """Record ``case.routed`` (shared with the brand) or ``case.held_for_review`` (host only)."""
+    record = events.record if batch is None else batch.record
+    if routes_to_brand(decision):
+        await record(
+            session,
+            case,
+            EventType.case_routed,
+            actor,
+            data={"routing": {"evidence": decision.evidence.value, "reason": decision.reason}},
+        )
+    else:
+        await record(
+            session,
+            case,
+            EventType.case_held_for_review,
+            actor,
+            visibility=Visibility.internal,
+            data={"routing": routing_record(decision)},
+        )
+
+
+async def find_open_duplicate(
+    session: AsyncSession, host_id: uuid.UUID, order_id: str, sku: str | None
+) -> Case | None:
+    return (await open_duplicates(session, host_id, [(order_id, sku)])).get((order_id, sku))
+
+
+async def open_duplicates(
+    session: AsyncSession, host_id: uuid.UUID, keys: Sequence[OrderKey]
+) -> dict[OrderKey, Case]:
+    """The oldest open case of the host for each (order id, SKU) in ``keys`` that has one."""
+    found: dict[OrderKey, Case] = {}
+    wanted = set(keys)
+    order_ids = sorted({order_id for order_id, _ in wanted})
+    for chunk in chunked(order_ids):
+        rows = await session.execute(
+            select(Case)
+            .where(
+                col(Case.tenant_id) == host_id,
+                col(Case.order_id).in_(chunk),
+                col(Case.status).in_(OPEN_STATUSES),
+            )
+            .order_by(col(Case.created_at), col(Case.id))
+        )
+        for case in rows.scalars():
+            key = (case.order_id or "", case.sku)
+            if key in wanted and key not in found:
+                found[key] = case
+    return found
+
+
+async def file_case(
+    session: AsyncSession, principal: Principal, data: CaseCreate, *, now: datetime | None = None
+) -> Filing:
+    """File a complaint for the caller's host tenant and route it.
+
+    A second open case for the same order and SKU is linked to the first (the filing is recorded
+    on it and it is returned) unless ``force_new``. Raises 422 errors when an explicit brand is
+    not an active partner or a brand's required custom fields are missing.
+    """
+    [result] = await file_cases(session, principal, [data], now=now)
+    if isinstance(result, CaseHubError):
+        raise result
+    return result
+
+
+REFUSALS = (NotAPartner, CaseTypeNotCovered, InvalidCustomFields)
+"""Why one case of a batch may be refused while the others are filed."""
+
+
+async def file_cases(
+    session: AsyncSession,
+    principal: Principal,
+    items: Sequence[CaseCreate],
+    *,
+    now: datetime | None = None,
+    lookups: FilingLookups | None = None,
+) -> list[Filing | CaseHubError]:
+    """File ``items`` in order for the caller's host; each gets its :class:`Filing` or the 422
+    error that filing it alone would raise (then nothing of it is written).
+
+    Raises :class:`Forbidden` unless the caller is a host. Never commits.
+    """
+    if principal.tenant_kind != "host":
+        raise Forbidden("only a host files cases")
+    now = now or utcnow()
+    lookups = lookups or FilingLookups(session)
+    actor = events.Actor.of(principal)
+    host = await events.tenant(session, principal.tenant_id)
+    assert host is not None
+    results: list[Filing | CaseHubError | None] = [None] * len(items)
+    keys = {i: _order_key(data) for i, data in enumerate(items)}
+    opened = await open_duplicates(session, host.id, [k for k in keys.values() if k])
+    batch = events.EventBatch()
+    async with bus.holding(session):
+        waiting = list(range(len(items)))
+        while waiting:
+            # A case whose order and SKU match one filed earlier in the batch waits for that
+            # one's outcome: linked if it was filed, filed itself if it was refused.
+            new: list[int] = []
+            deferred: list[int] = []
+            links: list[int] = []
+            owners: set[OrderKey] = set()
+            for i in waiting:
+                key = keys[i]
+                if key is not None and key in opened:
+                    links.append(i)
+                elif key is not None and key in owners:
+                    deferred.append(i)
+                else:
+                    if key is not None:
+                        owners.add(key)
+                    new.append(i)
+            filed = await _file_new(
+                session, principal, host, [items[i] for i in new], actor, now, lookups, batch
+            )
+            for i, filing in zip(new, filed, strict=True):
+                results[i] = filing
+                key = keys[i]
+                if isinstance(filing, Filing) and key is not None:
+                    opened[key] = filing.case
+            for i in links:
+                existing = opened[keys[i]]  # type: ignore[index]
+                await _link_duplicate(session, existing, items[i], actor, now=now, batch=batch)
+                results[i] = Filing(existing, duplicate=True)
+            waiting = deferred
+        await session.flush()
+        await batch.write(session)
+    return [r for r in results if r is not None]
+
+
+def _order_key(data: CaseCreate) -> OrderKey | None:
+    if not data.order.order_id or data.force_new:
+        return None
+    return (data.order.order_id, data.product.sku)
+
+
+def _new_case(host: Tenant, principal: Principal, data: CaseCreate, now: datetime) -> Case:
+    return new_row(
+        Case,
+        id=uuid.uuid4(),
+        tenant_id=host.id,
+        number="",
+        type=data.type,
+        priority=data.priority,
+        title=data.title,
+        description=data.description,
+        order_platform=data.order.platform,
+        order_id=data.order.order_id,
+        order_amount=data.order.amount,
+        sku=data.product.sku,
+        product_name=data.product.name,
+        live_session_id=data.live_session_id,
+        tags=list(data.tags),
+        custom_fields=dict(data.custom_fields),
+        routing={},
+        rejected_brand_ids=[],
+        status_token=status_token(),
+        created_by=principal.display_name,
+        filed_at=now,
+        created_at=now,
+        updated_at=now,
+    )
+
+
+async def _file_new(
+    session: AsyncSession,
+    principal: Principal,
+    host: Tenant,
+    items: list[CaseCreate],
+    actor: events.Actor,
+    now: datetime,
+    lookups: FilingLookups,
+    batch: events.EventBatch,
+) -> list[Filing | CaseHubError]:
+    if not items:
+        return []
+
+    async def loader(agent_ids: list[uuid.UUID]) -> dict[uuid.UUID, int]:
+        return await open_cases_by_agent(session, agent_ids)
+
+    cases = [_new_case(host, principal, data, now) for data in items]
+    decisions = await routing_service.decide_many(
+        session,
+        [facts_for(case, brand_slug=data.brand) for case, data in zip(cases, items, strict=True)],
+        open_cases_by_agent=loader,
+        lookups=lookups.routing,
+    )
+    outcomes: list[Filing | CaseHubError] = []
+    accepted: list[tuple[Case, CaseCreate, RoutingDecision]] = []
+    for case, data, decision in zip(cases, items, decisions, strict=True):
+        if isinstance(decision, CaseHubError):
+            outcomes.append(decision)
+            continue
+        if routes_to_brand(decision):
+            assert decision.brand_id is not None
+            try:
+                await check_custom_fields(session, case, decision.brand_id, lookups)
+            except InvalidCustomFields as error:
+                outcomes.append(error)
+                continue
+        outcomes.append(Filing(case, duplicate=False))
+        accepted.append((case, data, decision))
+    if not accepted:
+        return outcomes
+    numbers = await next_numbers(session, host, len(accepted))
+    for (case, _, decision), number in zip(accepted, numbers, strict=True):
+        case.number = number
+        place(case, decision, now=now)
+    session.add_all([case for case, _, _ in accepted])
+    await session.flush()  # contacts and events refer to the cases; no relationship orders them
+    contacts = [
+        {"case_id": case.id, **buyer}
+        for case, data, _ in accepted
+        if any((buyer := data.buyer.model_dump()).values())
+    ]
+    if contacts:
+        await session.execute(insert(BuyerContact), contacts)
+    for case, _, decision in accepted:
+        await batch.record(
+            session,
+            case,
+            EventType.case_created,
+            actor,
+            visibility=Visibility.internal,
+            data={"title": case.title},
+        )
+        await record_routing(session, case, decision, actor, batch=batch)
+    return outcomes
+
+
+async def _link_duplicate(
+    session: AsyncSession,
+    existing: Case,
+    data: CaseCreate,
+    actor: events.Actor,
+    *,
+    now: datetime,
+    batch: events.EventBatch,
+) -> None:
+    existing.updated_at = now
+    existing.version += 1
+    await batch.record(
+        session,
+        existing,
+        EventType.case_duplicate_linked,
+        actor,
+        data={"title": data.title, "description": data.description},
+    )
