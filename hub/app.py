@@ -12,6 +12,8 @@ from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
 
+from hub.bulk import api as bulk_api
+from hub.bulk.jobs import JobWorker
 from hub.cases import api as cases_api
 from hub.cases.storage import LocalStorage
 from hub.core import migrations
@@ -31,6 +33,7 @@ from webhooks.dispatcher import Dispatcher
 log = logging.getLogger("casehub")
 
 ATTACHMENT_UPLOAD = re.compile(r"^/v1/cases/[^/]+/attachments$")
+IMPORT_UPLOAD = re.compile(r"^/v1/imports$")
 
 
 def create_app(settings: Settings | None = None, *, database: Database | None = None) -> FastAPI:
@@ -49,12 +52,17 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
         else:
             owns_db = False
         dispatcher = None
+        job_worker = None
         if state_settings.run_scheduler:
             dispatcher = Dispatcher(app.state.db, state_settings)
             dispatcher.start()
+            job_worker = JobWorker(app.state.db)
+            job_worker.start()
         try:
             yield
         finally:
+            if job_worker is not None:
+                await job_worker.stop()
             if dispatcher is not None:
                 await dispatcher.stop()
             if owns_db:
@@ -78,6 +86,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     install_problem_handlers(app)
     app.include_router(oauth.router)
     app.include_router(tenants_api.router)
+    app.include_router(bulk_api.router)  # before cases: /v1/cases/export.csv is no case id
     app.include_router(cases_api.router)
     app.include_router(routing_api.router)
     app.include_router(webhooks_api.router)
@@ -85,7 +94,10 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     app.add_middleware(
         RequestContext,
         max_body_bytes=settings.max_body_bytes,
-        large_bodies=((ATTACHMENT_UPLOAD, settings.attachment_max_bytes + 64 * 1024),),
+        large_bodies=(
+            (ATTACHMENT_UPLOAD, settings.attachment_max_bytes + 64 * 1024),
+            (IMPORT_UPLOAD, settings.import_max_bytes + 64 * 1024),
+        ),
     )
     return app
 

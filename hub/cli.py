@@ -11,6 +11,7 @@ import typer
 import uvicorn
 
 from hub import demo as demo_module
+from hub.bulk.cli import import_file
 from hub.core import migrations
 from hub.core.db import Database
 from hub.core.events import bus
@@ -30,6 +31,7 @@ db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 tenants_app = typer.Typer(help="Tenants (hosts and brands).", no_args_is_help=True)
 users_app = typer.Typer(help="Console users.", no_args_is_help=True)
 clients_app = typer.Typer(help="OAuth API clients.", no_args_is_help=True)
+app.command("import")(import_file)
 app.add_typer(db_app, name="db")
 app.add_typer(tenants_app, name="tenants")
 app.add_typer(users_app, name="users")
@@ -65,7 +67,9 @@ def serve(
 
 @app.command()
 def worker() -> None:
-    """Run the periodic jobs without serving HTTP (scale-out: any number of these)."""
+    """Run the periodic jobs, webhook deliveries and import jobs without serving HTTP
+    (scale-out: any number of these)."""
+    from hub.bulk.jobs import JobWorker
     from hub.scheduler import build_scheduler
 
     settings = _settings()
@@ -78,6 +82,8 @@ def worker() -> None:
         scheduler.start()
         dispatcher = Dispatcher(db, settings)
         dispatcher.start()
+        job_worker = JobWorker(db)
+        job_worker.start()
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
@@ -85,6 +91,7 @@ def worker() -> None:
         typer.echo("casehub worker running; Ctrl-C stops it")
         await stop.wait()
         scheduler.shutdown(wait=False)
+        await job_worker.stop()
         await dispatcher.stop()
         await db.dispose()
 

@@ -10,6 +10,7 @@ from collections.abc import Awaitable, Callable
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from hub.bulk import service as bulk_service
 from hub.core.db import Database
 from hub.core.models import utcnow
 from tenants import service as tenants_service
@@ -25,9 +26,15 @@ async def purge_revoked_tokens(session: AsyncSession) -> int:
     return await tenants_service.purge_expired_revocations(session, now=utcnow())
 
 
+async def purge_finished_jobs(session: AsyncSession) -> int:
+    """Forget import jobs (and their per-row results) finished long ago."""
+    return await bulk_service.purge_finished_jobs(session, now=utcnow())
+
+
 JOBS: list[tuple[str, Job, float]] = [
     ("purge-revoked-tokens", purge_revoked_tokens, 3600.0),
     ("purge-webhook-deliveries", webhooks_jobs.purge_old_deliveries, 3600.0),
+    ("purge-finished-jobs", purge_finished_jobs, 3600.0),
 ]
 
 

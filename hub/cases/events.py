@@ -57,7 +57,7 @@ async def tenant(session: AsyncSession, tenant_id: uuid.UUID | None) -> Tenant |
         return None
     held: dict[uuid.UUID, Tenant] = session.info.setdefault(_TENANTS, {})
     row = held.get(tenant_id)
-    if row is None or sa_inspect(row).expired_attributes or sa_inspect(row).detached:
+    if row is None or sa_inspect(row).expired_attributes:
         row = await session.get(Tenant, tenant_id)
         if row is not None:
             held[tenant_id] = row

@@ -23,6 +23,7 @@ from typing import Any
 
 from sqlalchemy import func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import make_transient_to_detached
 from sqlmodel import col
 
 from hub.cases import events, fields
@@ -434,8 +435,7 @@ async def _file_new(
     for (case, _, decision), number in zip(accepted, numbers, strict=True):
         case.number = number
         place(case, decision, now=now)
-    session.add_all([case for case, _, _ in accepted])
-    await session.flush()  # contacts and events refer to the cases; no relationship orders them
+    await _insert_cases(session, [case for case, _, _ in accepted])
     contacts = [
         {"case_id": case.id, **buyer}
         for case, data, _ in accepted
@@ -454,6 +454,19 @@ async def _file_new(
         )
         await record_routing(session, case, decision, actor, batch=batch)
     return outcomes
+
+
+async def _insert_cases(session: AsyncSession, cases: list[Case]) -> None:
+    """Insert new cases with one multi-row statement, then let the session hold them as it
+    holds rows it loaded (changes from here on are tracked and flushed as usual)."""
+    table = Case.__table__  # type: ignore[attr-defined]
+    columns = [column.key for column in table.columns]
+    await session.execute(
+        insert(table), [{key: case.__dict__[key] for key in columns} for case in cases]
+    )
+    for case in cases:
+        make_transient_to_detached(case)
+    session.add_all(cases)
 
 
 async def _link_duplicate(

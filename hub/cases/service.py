@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import ColumnElement, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -145,41 +145,34 @@ class CaseFilter:
     external_ref: str | None = None
 
 
-async def list_cases(
-    session: AsyncSession,
-    principal: Principal,
-    filters: CaseFilter,
-    *,
-    limit: int,
-    cursor: str | None,
-) -> tuple[list[Case], str | None]:
-    """The caller's cases, newest first, filtered; keyset pagination on (created_at, id)."""
-    statement = select(Case).where(visible_cases(principal))
+def case_conditions(principal: Principal, filters: CaseFilter) -> list[ColumnElement[bool]]:
+    """The WHERE clauses of the caller's cases that match ``filters`` (listing and export)."""
+    conditions: list[ColumnElement[bool]] = [visible_cases(principal)]
     if filters.status:
-        statement = statement.where(col(Case.status).in_(filters.status))
+        conditions.append(col(Case.status).in_(filters.status))
     if filters.type:
-        statement = statement.where(col(Case.type).in_(filters.type))
+        conditions.append(col(Case.type).in_(filters.type))
     if filters.priority:
-        statement = statement.where(col(Case.priority).in_(filters.priority))
+        conditions.append(col(Case.priority).in_(filters.priority))
     for slug, column in ((filters.brand, Case.brand_id), (filters.host, Case.tenant_id)):
         if slug:
             tenant_id = select(col(Tenant.id)).where(col(Tenant.slug) == slug).scalar_subquery()
-            statement = statement.where(col(column) == tenant_id)
+            conditions.append(col(column) == tenant_id)
     if filters.assignee_id:
-        statement = statement.where(col(Case.assignee_id) == filters.assignee_id)
+        conditions.append(col(Case.assignee_id) == filters.assignee_id)
     if filters.live_session_id:
-        statement = statement.where(col(Case.live_session_id) == filters.live_session_id)
+        conditions.append(col(Case.live_session_id) == filters.live_session_id)
     if filters.sku:
-        statement = statement.where(col(Case.sku) == filters.sku)
+        conditions.append(col(Case.sku) == filters.sku)
     if filters.created_from:
-        statement = statement.where(col(Case.created_at) >= filters.created_from)
+        conditions.append(col(Case.created_at) >= filters.created_from)
     if filters.created_to:
-        statement = statement.where(col(Case.created_at) < filters.created_to)
+        conditions.append(col(Case.created_at) < filters.created_to)
     if filters.q:
         pattern = (
             "%" + filters.q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
         )
-        statement = statement.where(
+        conditions.append(
             or_(
                 col(Case.title).like(pattern, escape="\\"),
                 col(Case.number).like(pattern, escape="\\"),
@@ -192,17 +185,35 @@ async def list_cases(
             col(ExternalRef.tenant_id) == principal.tenant_id,
             col(ExternalRef.ref) == filters.external_ref,
         )
-        statement = statement.where(col(Case.id).in_(refs))
+        conditions.append(col(Case.id).in_(refs))
+    return conditions
+
+
+def older_than(created_at: datetime, case_id: uuid.UUID) -> ColumnElement[bool]:
+    """Keyset condition: cases after (created_at, id) in newest-first order."""
+    return or_(
+        col(Case.created_at) < created_at,
+        (col(Case.created_at) == created_at) & (col(Case.id) < case_id),
+    )
+
+
+NEWEST_FIRST = (col(Case.created_at).desc(), col(Case.id).desc())
+
+
+async def list_cases(
+    session: AsyncSession,
+    principal: Principal,
+    filters: CaseFilter,
+    *,
+    limit: int,
+    cursor: str | None,
+) -> tuple[list[Case], str | None]:
+    """The caller's cases, newest first, filtered; keyset pagination on (created_at, id)."""
+    statement = select(Case).where(*case_conditions(principal, filters))
     if cursor:
         when, row_id = decode_cursor(cursor)
-        after_at, after_id = datetime.fromisoformat(when), uuid.UUID(row_id)
-        statement = statement.where(
-            or_(
-                col(Case.created_at) < after_at,
-                (col(Case.created_at) == after_at) & (col(Case.id) < after_id),
-            )
-        )
-    statement = statement.order_by(col(Case.created_at).desc(), col(Case.id).desc())
+        statement = statement.where(older_than(datetime.fromisoformat(when), uuid.UUID(row_id)))
+    statement = statement.order_by(*NEWEST_FIRST)
     rows = list((await session.execute(statement.limit(limit + 1))).scalars())
     if len(rows) <= limit:
         return rows, None

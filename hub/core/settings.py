@@ -42,6 +42,9 @@ class Settings(BaseSettings):
 
     max_body_bytes: int = 1_000_000
     attachment_max_bytes: int = 50_000_000
+    import_max_bytes: int = 25_000_000
+    """Largest spreadsheet an import accepts (bigger uploads answer 413)."""
+    import_max_rows: int = 100_000
     log_level: str = "INFO"
     log_json: bool = True
     run_scheduler: bool = True

@@ -1,0 +1,538 @@
+"""Imports: checking a spreadsheet row by row, starting the job, filing it chunk by chunk.
+
+Every row of a file ends with one status (see :class:`~hub.bulk.models.RowStatus`) and a
+reason, so the report says exactly which rows landed. Rows are filed through
+:func:`hub.cases.filing.file_cases` — the same duplicate linking, routing, custom-field checks
+and events as a case filed alone — a chunk per unit of work. A row is known by a digest of its
+tenant and content (:func:`row_key`); once filed, the digest is kept (``import_key``), so the
+same row uploaded again, in this file or a later one, files nothing new.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from pydantic import ValidationError
+from sqlalchemy import bindparam, delete, func, insert, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
+
+from hub.bulk.mapping import Columns, Converted, Resolver, convert, fold, resolve
+from hub.bulk.models import ImportKey, ImportMapping, ImportRow, Job, JobState, RowStatus
+from hub.bulk.parsing import Sheet
+from hub.cases import events, filing
+from hub.cases.schemas import CaseCreate
+from hub.core.errors import CaseHubError, Forbidden
+from hub.core.models import utcnow
+from hub.core.security import Principal, PrincipalKind, Scope
+from routing import service as routing_service
+from routing.lookups import chunked
+from routing.schemas import CaseFacts, Evidence
+from tenants.models import LiveSession
+
+IMPORT = "import"
+JOB_RETENTION = timedelta(days=90)
+"""Finished jobs and their per-row results are kept this long."""
+LOCATIONS: dict[tuple[str, ...], str] = {
+    ("order", "order_id"): "order_id",
+    ("order", "platform"): "platform",
+    ("order", "amount"): "amount",
+    ("product", "sku"): "sku",
+    ("product", "name"): "product_name",
+    ("buyer", "name"): "buyer_name",
+    ("buyer", "phone"): "buyer_phone",
+    ("buyer", "address"): "buyer_address",
+}
+
+
+@dataclass(slots=True)
+class PlannedRow:
+    line: int
+    status: RowStatus
+    message: str = ""
+    body: dict[str, Any] | None = None
+    key: str | None = None
+    case_number: str | None = None
+    brand: str | None = None
+    routing: str | None = None
+    errors: list[dict[str, str]] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class Plan:
+    """What importing a file would do, row by row."""
+
+    sheet: Sheet
+    columns: Columns
+    rows: list[PlannedRow]
+
+    def counts(self) -> dict[str, int]:
+        counted = Counter(row.status.value for row in self.rows)
+        counted["triage"] = sum(
+            1 for row in self.rows if row.status == RowStatus.pending and row.brand is None
+        )
+        return dict(counted)
+
+
+def row_key(tenant_id: uuid.UUID, case: CaseCreate) -> str:
+    """The identity of a row: its tenant and its content, normalised."""
+    content = json.dumps(case.model_dump(mode="json"), sort_keys=True, ensure_ascii=False)
+    return hashlib.sha256(f"{tenant_id}\n{content}".encode()).hexdigest()
+
+
+def require_host(principal: Principal) -> None:
+    if principal.tenant_kind != "host":
+        raise Forbidden("only a host imports cases")
+
+
+async def plan_import(
+    session: AsyncSession,
+    principal: Principal,
+    sheet: Sheet,
+    *,
+    mapping: dict[str, str] | None = None,
+) -> Plan:
+    """Check every row of ``sheet`` for the caller's host without writing anything.
+
+    Raises 422 errors for the file as a whole (missing columns, a bad mapping).
+    """
+    require_host(principal)
+    saved = await get_mapping(session, principal)
+    columns = resolve(sheet.headers, saved, mapping)
+    resolver = await _resolver(session, principal.tenant_id, sheet, columns)
+    rows: list[PlannedRow] = []
+    valid: list[tuple[PlannedRow, CaseCreate]] = []
+    seen: dict[str, int] = {}
+    for line, cells in sheet.rows:
+        converted = convert(cells, columns, resolver)
+        row = PlannedRow(line=line, status=RowStatus.pending, warnings=converted.warnings)
+        rows.append(row)
+        case = _validate(converted, columns, row)
+        if case is None:
+            continue
+        row.key = row_key(principal.tenant_id, case)
+        if row.key in seen:
+            row.status = RowStatus.duplicate
+            row.message = f"same as row {seen[row.key]}"
+            continue
+        seen[row.key] = line
+        row.body = case.model_dump(mode="json")
+        valid.append((row, case))
+    await _mark_imported(session, principal.tenant_id, [row for row, _ in valid])
+    await _preview_routing(session, principal, [(r, c) for r, c in valid if r.body is not None])
+    for row in rows:
+        if row.status == RowStatus.pending and row.warnings:
+            row.message = "; ".join(row.warnings)
+    return Plan(sheet=sheet, columns=columns, rows=rows)
+
+
+def _validate(converted: Converted, columns: Columns, row: PlannedRow) -> CaseCreate | None:
+    for column, reason in converted.errors:
+        row.errors.append({"column": column, "reason": reason})
+    if converted.body is not None:
+        try:
+            return CaseCreate.model_validate(converted.body)
+        except ValidationError as exc:
+            for error in exc.errors():
+                loc = tuple(str(part) for part in error["loc"])
+                name = LOCATIONS.get(loc[:2], loc[0] if loc else "")
+                column = columns.described().get(name, name)
+                reason = error["msg"]
+                if name == "buyer_phone":
+                    reason = f"“{error['input']}” is not a phone number"
+                row.errors.append({"column": column, "reason": reason})
+    row.status = RowStatus.invalid
+    row.message = "; ".join(f"{e['column']}: {e['reason']}" for e in row.errors)
+    return None
+
+
+async def _resolver(
+    session: AsyncSession, host_id: uuid.UUID, sheet: Sheet, columns: Columns
+) -> Resolver:
+    brands: dict[str, str] = {}
+    for partner in (await routing_service.active_partners(session, host_id)).values():
+        for name in (partner.brand.slug, partner.brand.name, *partner.brand.aliases):
+            brands.setdefault(fold(name), partner.brand.slug)
+    sessions: dict[str, uuid.UUID | None] = {}
+    position = columns.index.get("live_session")
+    if position is not None:
+        wanted = sorted({cells[position] for _, cells in sheet.rows if len(cells) > position})
+        ids = [uuid.UUID(v) for v in wanted if _is_uuid(v)]
+        titles = [v for v in wanted if v and not _is_uuid(v)]
+        for title_chunk in chunked(titles):
+            rows = await session.execute(
+                select(col(LiveSession.id), col(LiveSession.title)).where(
+                    col(LiveSession.tenant_id) == host_id, col(LiveSession.title).in_(title_chunk)
+                )
+            )
+            for session_id, title in rows.all():
+                sessions[fold(title)] = None if fold(title) in sessions else session_id
+        for chunk in chunked(ids):
+            known = await session.execute(
+                select(col(LiveSession.id)).where(
+                    col(LiveSession.tenant_id) == host_id, col(LiveSession.id).in_(chunk)
+                )
+            )
+            for known_id in known.scalars():
+                sessions[fold(str(known_id))] = known_id
+    return Resolver(brands=brands, sessions=sessions)
+
+
+def _is_uuid(text: str) -> bool:
+    try:
+        uuid.UUID(text)
+    except ValueError:
+        return False
+    return True
+
+
+async def _mark_imported(
+    session: AsyncSession, tenant_id: uuid.UUID, rows: list[PlannedRow]
+) -> None:
+    """Rows imported before (by their key) become ``existing``, naming the case they filed."""
+    by_key = {row.key: row for row in rows if row.key}
+    for chunk in chunked(list(by_key)):
+        found = await session.execute(
+            select(col(ImportKey.row_key), col(ImportKey.case_number)).where(
+                col(ImportKey.tenant_id) == tenant_id, col(ImportKey.row_key).in_(chunk)
+            )
+        )
+        for key, number in found.all():
+            row = by_key[key]
+            row.status, row.body, row.case_number = RowStatus.existing, None, number
+            row.message = f"imported before as {number}"
+
+
+async def _preview_routing(
+    session: AsyncSession, principal: Principal, valid: list[tuple[PlannedRow, CaseCreate]]
+) -> None:
+    """Where each valid row would go, as a routing preview (no turns taken): rows bound for
+    triage are warned about, with routing's reason (an unknown SKU, several brands …)."""
+    facts = [
+        CaseFacts(
+            host_id=principal.tenant_id,
+            case_type=case.type.value,
+            priority=case.priority.value,
+            title=case.title,
+            description=case.description,
+            sku=case.product.sku,
+            product_name=case.product.name,
+            amount=case.order.amount,
+            tags=tuple(case.tags),
+            live_session_id=case.live_session_id,
+            brand_slug=case.brand,
+        )
+        for _, case in valid
+    ]
+    decisions = await routing_service.decide_many(session, facts, open_cases_by_agent=None)
+    for (row, _), decision in zip(valid, decisions, strict=True):
+        if isinstance(decision, CaseHubError):
+            row.warnings.append(decision.detail)
+            continue
+        row.routing = decision.reason
+        if decision.brand_id is None:
+            row.warnings.append(f"to triage: {_triage_reason(decision.steps)}")
+        else:
+            row.brand = decision.brand_name
+
+
+def _triage_reason(steps: list[Any]) -> str:
+    telling = [s.reason for s in steps if s.evidence != Evidence.triage]
+    return telling[-1] if telling else "nothing pointed to a partner brand"
+
+
+def actor_record(principal: Principal) -> dict[str, Any]:
+    return {
+        "kind": principal.kind.value,
+        "subject_id": str(principal.subject_id),
+        "display_name": principal.display_name,
+        "scopes": sorted(scope.value for scope in principal.scopes),
+    }
+
+
+def principal_of(job: Job) -> Principal:
+    """Who the job works for, as they were when they started it."""
+    actor = job.actor
+    return Principal(
+        kind=PrincipalKind(actor["kind"]),
+        subject_id=uuid.UUID(actor["subject_id"]),
+        tenant_id=job.tenant_id,
+        tenant_kind="host",
+        scopes=frozenset(Scope(s) for s in actor.get("scopes", [])),
+        display_name=actor.get("display_name", ""),
+    )
+
+
+async def start_import(
+    session: AsyncSession,
+    principal: Principal,
+    plan: Plan,
+    *,
+    detail: dict[str, Any],
+    now: datetime | None = None,
+) -> Job:
+    """Create the import job and its rows; the valid rows wait for a worker."""
+    require_host(principal)
+    now = now or utcnow()
+    pending = sum(1 for row in plan.rows if row.status == RowStatus.pending)
+    counts = {k: v for k, v in plan.counts().items() if k not in ("pending", "triage")}
+    job = Job(
+        tenant_id=principal.tenant_id,
+        kind=IMPORT,
+        state=JobState.queued if pending else JobState.succeeded,
+        total=pending,
+        counts=counts,
+        detail={
+            **detail,
+            "format": plan.sheet.format,
+            "encoding": plan.sheet.encoding,
+            "sheet": plan.sheet.sheet_name,
+            "rows": len(plan.rows),
+            "columns": plan.columns.described(),
+        },
+        actor=actor_record(principal),
+        created_by=principal.display_name,
+        next_run_at=now if pending else None,
+        created_at=now,
+        updated_at=now,
+        finished_at=None if pending else now,
+    )
+    session.add(job)
+    await session.flush()
+    records = [
+        {
+            "job_id": job.id,
+            "line": row.line,
+            "status": row.status,
+            "row_key": row.key,
+            "data": row.body if row.status == RowStatus.pending else None,
+            "case_id": None,
+            "case_number": row.case_number,
+            "brand": None,
+            "routing": None,
+            "message": row.message,
+        }
+        for row in plan.rows
+    ]
+    for chunk in chunked(records, 2000):
+        await session.execute(insert(ImportRow), chunk)
+    return job
+
+
+async def run_import_chunk(
+    session: AsyncSession, job: Job, *, limit: int, now: datetime | None = None
+) -> int:
+    """File up to ``limit`` pending rows of ``job`` in the caller's unit of work; returns how
+    many rows it settled (0: nothing was left)."""
+    now = now or utcnow()
+    rows = list(
+        (
+            await session.execute(
+                select(ImportRow)
+                .where(col(ImportRow.job_id) == job.id, col(ImportRow.status) == RowStatus.pending)
+                .order_by(col(ImportRow.line))
+                .limit(limit)
+            )
+        ).scalars()
+    )
+    if not rows:
+        return 0
+    changes: dict[int, dict[str, Any]] = {}
+    known = await _known_keys(session, job.tenant_id, [r.row_key for r in rows if r.row_key])
+    to_file: list[ImportRow] = []
+    for row in rows:
+        if row.row_key in known:
+            number = known[row.row_key]
+            changes[row.line] = _change(RowStatus.existing, f"imported before as {number}")
+            changes[row.line]["case_number"] = number
+        else:
+            to_file.append(row)
+    principal = principal_of(job)
+    results = await filing.file_cases(
+        session,
+        principal,
+        [CaseCreate.model_validate(row.data) for row in to_file],
+        now=now,
+    )
+    keys: list[dict[str, Any]] = []
+    for row, result in zip(to_file, results, strict=True):
+        if isinstance(result, CaseHubError):
+            changes[row.line] = _change(RowStatus.refused, result.detail)
+            continue
+        case = result.case
+        brand = await events.tenant(session, case.brand_id)
+        status = RowStatus.linked if result.duplicate else RowStatus.created
+        message = f"linked to open case {case.number}" if result.duplicate else ""
+        changes[row.line] = {
+            **_change(status, message),
+            "case_id": case.id,
+            "case_number": case.number,
+            "brand": None if brand is None else brand.name,
+            "routing": (case.routing or {}).get("reason"),
+        }
+        if row.row_key:
+            keys.append(
+                {
+                    "tenant_id": job.tenant_id,
+                    "row_key": row.row_key,
+                    "case_id": case.id,
+                    "case_number": case.number,
+                    "job_id": job.id,
+                    "created_at": now,
+                }
+            )
+    if keys:
+        await session.execute(insert(ImportKey), keys)
+    await _settle(session, job.id, changes)
+    counts = Counter(job.counts)
+    counts.update(change["status"].value for change in changes.values())
+    job.counts = dict(counts)
+    job.done += len(rows)
+    job.updated_at = now
+    return len(rows)
+
+
+def _change(status: RowStatus, message: str) -> dict[str, Any]:
+    return {
+        "status": status,
+        "message": message,
+        "case_id": None,
+        "case_number": None,
+        "brand": None,
+        "routing": None,
+    }
+
+
+async def _known_keys(
+    session: AsyncSession, tenant_id: uuid.UUID, keys: list[str]
+) -> dict[str, str]:
+    known: dict[str, str] = {}
+    for chunk in chunked(keys):
+        rows = await session.execute(
+            select(col(ImportKey.row_key), col(ImportKey.case_number)).where(
+                col(ImportKey.tenant_id) == tenant_id, col(ImportKey.row_key).in_(chunk)
+            )
+        )
+        known.update({key: number for key, number in rows.all()})
+    return known
+
+
+async def _settle(
+    session: AsyncSession, job_id: uuid.UUID, changes: dict[int, dict[str, Any]]
+) -> None:
+    """Write each row's outcome and forget its data (the buyer's contact goes with it)."""
+    if not changes:
+        return
+    table = ImportRow.__table__  # type: ignore[attr-defined]
+    await session.execute(
+        table.update()
+        .where(table.c.job_id == bindparam("b_job"), table.c.line == bindparam("b_line"))
+        .values(
+            status=bindparam("status"),
+            message=bindparam("message"),
+            case_id=bindparam("case_id"),
+            case_number=bindparam("case_number"),
+            brand=bindparam("brand"),
+            routing=bindparam("routing"),
+            data=None,
+        ),
+        [{"b_job": job_id, "b_line": line, **change} for line, change in changes.items()],
+    )
+
+
+async def give_up_rows(session: AsyncSession, job: Job, reason: str) -> int:
+    """Mark every row still pending as failed (the job stopped): the report stays exact."""
+    table = ImportRow.__table__  # type: ignore[attr-defined]
+    result = await session.execute(
+        table.update()
+        .where(table.c.job_id == job.id, table.c.status == RowStatus.pending)
+        .values(status=RowStatus.failed, message=reason, data=None)
+    )
+    failed = int(result.rowcount or 0)  # type: ignore[attr-defined]
+    if failed:
+        counts = Counter(job.counts)
+        counts[RowStatus.failed.value] += failed
+        job.counts = dict(counts)
+    return failed
+
+
+async def recount(session: AsyncSession, job: Job) -> None:
+    """Set the job's counts from its rows (exact, whatever happened on the way)."""
+    rows = await session.execute(
+        select(col(ImportRow.status), func.count())
+        .where(col(ImportRow.job_id) == job.id)
+        .group_by(col(ImportRow.status))
+    )
+    job.counts = {status.value: int(n) for status, n in rows.all()}
+
+
+async def result_rows(
+    session: AsyncSession,
+    job: Job,
+    *,
+    after_line: int = 0,
+    limit: int = 1000,
+    status: list[RowStatus] | None = None,
+) -> list[ImportRow]:
+    """The job's rows in file order after ``after_line`` (keyset pages)."""
+    statement = select(ImportRow).where(
+        col(ImportRow.job_id) == job.id, col(ImportRow.line) > after_line
+    )
+    if status:
+        statement = statement.where(col(ImportRow.status).in_(status))
+    result = await session.execute(statement.order_by(col(ImportRow.line)).limit(limit))
+    return list(result.scalars())
+
+
+async def get_mapping(session: AsyncSession, principal: Principal) -> dict[str, str]:
+    saved = await session.get(ImportMapping, principal.tenant_id)
+    return dict(saved.columns) if saved else {}
+
+
+async def save_mapping(
+    session: AsyncSession, principal: Principal, columns: dict[str, str]
+) -> dict[str, str]:
+    """Replace the tenant's saved mapping (field → header)."""
+    require_host(principal)
+    saved = await session.get(ImportMapping, principal.tenant_id)
+    if saved is None:
+        saved = ImportMapping(tenant_id=principal.tenant_id, columns={}, updated_at=utcnow())
+        session.add(saved)
+    saved.columns = dict(columns)
+    saved.updated_at = utcnow()
+    await session.flush()
+    return dict(saved.columns)
+
+
+async def recent_jobs(session: AsyncSession, principal: Principal, *, limit: int) -> list[Job]:
+    result = await session.execute(
+        select(Job)
+        .where(col(Job.tenant_id) == principal.tenant_id)
+        .order_by(col(Job.created_at).desc(), col(Job.id).desc())
+        .limit(limit)
+    )
+    return list(result.scalars())
+
+
+async def purge_finished_jobs(
+    session: AsyncSession, *, now: datetime, keep: timedelta = JOB_RETENTION, batch: int = 100
+) -> int:
+    """Forget finished jobs (their rows and results) older than ``keep``, a batch per run."""
+    old = (
+        select(col(Job.id))
+        .where(col(Job.next_run_at).is_(None), col(Job.finished_at) < now - keep)
+        .limit(batch)
+    )
+    result = await session.execute(
+        delete(Job)
+        .where(col(Job.id).in_(old.scalar_subquery()))
+        .execution_options(synchronize_session=False)
+    )
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
