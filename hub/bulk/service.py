@@ -19,7 +19,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import bindparam, delete, func, insert, select
+from sqlalchemy import bindparam, delete, func, insert, null, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -312,17 +312,18 @@ async def start_import(
             "line": row.line,
             "status": row.status,
             "row_key": row.key,
-            "data": row.body if row.status == RowStatus.pending else None,
-            "case_id": None,
             "case_number": row.case_number,
-            "brand": None,
-            "routing": None,
             "message": row.message,
+            **({"data": row.body} if row.status == RowStatus.pending else {}),
         }
         for row in plan.rows
     ]
-    for chunk in chunked(records, 2000):
-        await session.execute(insert(ImportRow), chunk)
+    # Rows with data and rows without go in separate statements: a JSON column stores a
+    # Python None as JSON null, and only pending rows may hold the buyer's contact.
+    for with_data in (True, False):
+        batch = [r for r in records if ("data" in r) == with_data]
+        for chunk in chunked(batch, 2000):
+            await session.execute(insert(ImportRow), chunk)
     return job
 
 
@@ -441,7 +442,7 @@ async def _settle(
             case_number=bindparam("case_number"),
             brand=bindparam("brand"),
             routing=bindparam("routing"),
-            data=None,
+            data=null(),
         ),
         [{"b_job": job_id, "b_line": line, **change} for line, change in changes.items()],
     )
@@ -453,7 +454,7 @@ async def give_up_rows(session: AsyncSession, job: Job, reason: str) -> int:
     result = await session.execute(
         table.update()
         .where(table.c.job_id == job.id, table.c.status == RowStatus.pending)
-        .values(status=RowStatus.failed, message=reason, data=None)
+        .values(status=RowStatus.failed, message=reason, data=null())
     )
     failed = int(result.rowcount or 0)  # type: ignore[attr-defined]
     if failed:

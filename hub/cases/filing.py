@@ -316,45 +316,65 @@ async def file_cases(
     actor = events.Actor.of(principal)
     host = await events.tenant(session, principal.tenant_id)
     assert host is not None
+    cases = [_new_case(host, principal, data, now) for data in items]
+    facts = [facts_for(c, brand_slug=d.brand) for c, d in zip(cases, items, strict=True)]
+    # Whether a case is refused depends on it alone, so a preview (no agent picked, no turn
+    # taken) settles it first; then duplicates link to the first case of their order and SKU
+    # that was not refused, exactly as if the cases came one after another.
+    refusals = await _refusals(session, cases, facts, lookups)
     results: list[Filing | CaseHubError | None] = [None] * len(items)
-    keys = {i: _order_key(data) for i, data in enumerate(items)}
-    opened = await open_duplicates(session, host.id, [k for k in keys.values() if k])
+    keys = [_order_key(data) for data in items]
+    opened: dict[OrderKey, Case] = await open_duplicates(
+        session, host.id, [k for k in keys if k is not None]
+    )
+    new: list[int] = []
+    links: list[tuple[int, Case]] = []
+    for i, key in enumerate(keys):
+        if i in refusals:
+            results[i] = refusals[i]
+        elif key is not None and key in opened:
+            links.append((i, opened[key]))
+            results[i] = Filing(opened[key], duplicate=True)
+        else:
+            new.append(i)
+            results[i] = Filing(cases[i], duplicate=False)
+            if key is not None:
+                opened[key] = cases[i]
     batch = events.EventBatch()
     async with bus.holding(session):
-        waiting = list(range(len(items)))
-        while waiting:
-            # A case whose order and SKU match one filed earlier in the batch waits for that
-            # one's outcome: linked if it was filed, filed itself if it was refused.
-            new: list[int] = []
-            deferred: list[int] = []
-            links: list[int] = []
-            owners: set[OrderKey] = set()
-            for i in waiting:
-                key = keys[i]
-                if key is not None and key in opened:
-                    links.append(i)
-                elif key is not None and key in owners:
-                    deferred.append(i)
-                else:
-                    if key is not None:
-                        owners.add(key)
-                    new.append(i)
-            filed = await _file_new(
-                session, principal, host, [items[i] for i in new], actor, now, lookups, batch
-            )
-            for i, filing in zip(new, filed, strict=True):
-                results[i] = filing
-                key = keys[i]
-                if isinstance(filing, Filing) and key is not None:
-                    opened[key] = filing.case
-            for i in links:
-                existing = opened[keys[i]]  # type: ignore[index]
-                await _link_duplicate(session, existing, items[i], actor, now=now, batch=batch)
-                results[i] = Filing(existing, duplicate=True)
-            waiting = deferred
+        await _file_new(
+            session,
+            host,
+            [(cases[i], items[i], facts[i]) for i in new],
+            actor,
+            now,
+            lookups,
+            batch,
+        )
+        for i, existing in links:
+            await _link_duplicate(session, existing, items[i], actor, now=now, batch=batch)
         await session.flush()
         await batch.write(session)
     return [r for r in results if r is not None]
+
+
+async def _refusals(
+    session: AsyncSession, cases: list[Case], facts: list[CaseFacts], lookups: FilingLookups
+) -> dict[int, CaseHubError]:
+    previews = await routing_service.decide_many(
+        session, facts, open_cases_by_agent=None, lookups=lookups.routing
+    )
+    refused: dict[int, CaseHubError] = {}
+    for i, (case, preview) in enumerate(zip(cases, previews, strict=True)):
+        if isinstance(preview, CaseHubError):
+            refused[i] = preview
+        elif routes_to_brand(preview):
+            assert preview.brand_id is not None
+            try:
+                await check_custom_fields(session, case, preview.brand_id, lookups)
+            except InvalidCustomFields as error:
+                refused[i] = error
+    return refused
 
 
 def _order_key(data: CaseCreate) -> OrderKey | None:
@@ -393,46 +413,29 @@ def _new_case(host: Tenant, principal: Principal, data: CaseCreate, now: datetim
 
 async def _file_new(
     session: AsyncSession,
-    principal: Principal,
     host: Tenant,
-    items: list[CaseCreate],
+    accepted: list[tuple[Case, CaseCreate, CaseFacts]],
     actor: events.Actor,
     now: datetime,
     lookups: FilingLookups,
     batch: events.EventBatch,
-) -> list[Filing | CaseHubError]:
-    if not items:
-        return []
+) -> None:
+    """Route, number, insert and record the cases that are neither refused nor duplicates."""
+    if not accepted:
+        return
 
     async def loader(agent_ids: list[uuid.UUID]) -> dict[uuid.UUID, int]:
         return await open_cases_by_agent(session, agent_ids)
 
-    cases = [_new_case(host, principal, data, now) for data in items]
     decisions = await routing_service.decide_many(
         session,
-        [facts_for(case, brand_slug=data.brand) for case, data in zip(cases, items, strict=True)],
+        [facts for _, _, facts in accepted],
         open_cases_by_agent=loader,
         lookups=lookups.routing,
     )
-    outcomes: list[Filing | CaseHubError] = []
-    accepted: list[tuple[Case, CaseCreate, RoutingDecision]] = []
-    for case, data, decision in zip(cases, items, decisions, strict=True):
-        if isinstance(decision, CaseHubError):
-            outcomes.append(decision)
-            continue
-        if routes_to_brand(decision):
-            assert decision.brand_id is not None
-            try:
-                await check_custom_fields(session, case, decision.brand_id, lookups)
-            except InvalidCustomFields as error:
-                outcomes.append(error)
-                continue
-        outcomes.append(Filing(case, duplicate=False))
-        accepted.append((case, data, decision))
-    if not accepted:
-        return outcomes
     numbers = await next_numbers(session, host, len(accepted))
-    for (case, _, decision), number in zip(accepted, numbers, strict=True):
+    for (case, _, _), decision, number in zip(accepted, decisions, numbers, strict=True):
+        assert not isinstance(decision, CaseHubError)  # the preview refused those already
         case.number = number
         place(case, decision, now=now)
     await _insert_cases(session, [case for case, _, _ in accepted])
@@ -443,7 +446,8 @@ async def _file_new(
     ]
     if contacts:
         await session.execute(insert(BuyerContact), contacts)
-    for case, _, decision in accepted:
+    for (case, _, _), decision in zip(accepted, decisions, strict=True):
+        assert not isinstance(decision, CaseHubError)
         await batch.record(
             session,
             case,
@@ -453,7 +457,6 @@ async def _file_new(
             data={"title": case.title},
         )
         await record_routing(session, case, decision, actor, batch=batch)
-    return outcomes
 
 
 async def _insert_cases(session: AsyncSession, cases: list[Case]) -> None:
