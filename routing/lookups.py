@@ -164,6 +164,7 @@ class Lookups:
         if not partner_ids:
             return
         for chunk in chunked(skus):
+            wanted = set(chunk)
             rows = await self.session.execute(
                 select(
                     col(Product.tenant_id),
@@ -176,7 +177,7 @@ class Lookups:
                 )
             )
             for brand_id, sku, barcode, category in rows.all():
-                for key in {sku, barcode} & set(chunk):
+                for key in {sku, barcode} & wanted:
                     entries = self._catalog[(host_id, str(key))]
                     if all(entry.brand_id != brand_id for entry in entries):
                         entries.append(CatalogEntry(brand_id, category))

@@ -147,7 +147,7 @@ async def create_import(
         max_rows=settings.import_max_rows,
     )
     given = _mapping(mapping)
-    plan = await service.plan_import(session, principal, parsed, mapping=given)
+    plan = await service.plan_import(session, principal, parsed, mapping=given, preview=dry_run)
     info = FileInfo(
         name=file.filename or "upload",
         format=parsed.format,

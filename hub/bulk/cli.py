@@ -105,7 +105,9 @@ async def _run(
             max_rows=settings.import_max_rows,
         )
         async with db.unit_of_work() as session:
-            plan = await service.plan_import(session, principal, parsed, mapping=mapping)
+            plan = await service.plan_import(
+                session, principal, parsed, mapping=mapping, preview=dry_run
+            )
             _print_plan(plan, filename)
             if dry_run:
                 return 1 if any(r.errors for r in plan.rows) else 0

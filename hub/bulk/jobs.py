@@ -40,7 +40,9 @@ log = logging.getLogger("casehub.jobs")
 
 LEASE = timedelta(seconds=60)
 MAX_ATTEMPTS = 5
-CHUNK = 500
+CHUNK = 1000
+"""Rows per unit of work: big enough to share its reads, short enough not to hold the
+SQLite write lock for long (about a second)."""
 BACKOFF = (timedelta(seconds=5), timedelta(seconds=30), timedelta(minutes=2), timedelta(minutes=10))
 
 Runner = Callable[[AsyncSession, Job, int, datetime], Awaitable[int]]

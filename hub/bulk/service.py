@@ -11,7 +11,6 @@ same row uploaded again, in this file or a later one, files nothing new.
 from __future__ import annotations
 
 import hashlib
-import json
 import uuid
 from collections import Counter
 from dataclasses import dataclass, field
@@ -72,19 +71,21 @@ class Plan:
     sheet: Sheet
     columns: Columns
     rows: list[PlannedRow]
+    previewed: bool = True
 
     def counts(self) -> dict[str, int]:
         counted = Counter(row.status.value for row in self.rows)
-        counted["triage"] = sum(
-            1 for row in self.rows if row.status == RowStatus.pending and row.brand is None
-        )
+        if self.previewed:
+            counted["triage"] = sum(
+                1 for row in self.rows if row.status == RowStatus.pending and row.brand is None
+            )
         return dict(counted)
 
 
 def row_key(tenant_id: uuid.UUID, case: CaseCreate) -> str:
-    """The identity of a row: its tenant and its content, normalised."""
-    content = json.dumps(case.model_dump(mode="json"), sort_keys=True, ensure_ascii=False)
-    return hashlib.sha256(f"{tenant_id}\n{content}".encode()).hexdigest()
+    """The identity of a row: its tenant and its content, normalised (the validated case as
+    JSON, fields in their fixed order)."""
+    return hashlib.sha256(tenant_id.bytes + case.model_dump_json().encode()).hexdigest()
 
 
 def require_host(principal: Principal) -> None:
@@ -98,10 +99,14 @@ async def plan_import(
     sheet: Sheet,
     *,
     mapping: dict[str, str] | None = None,
+    preview: bool = True,
 ) -> Plan:
     """Check every row of ``sheet`` for the caller's host without writing anything.
 
-    Raises 422 errors for the file as a whole (missing columns, a bad mapping).
+    With ``preview``, each valid row is also routed as a preview, so rows bound for triage
+    (an unknown SKU, an ambiguous product) are warned about before anything is filed; an
+    import skips it, because filing routes each row for real and its results say where each
+    went. Raises 422 errors for the file as a whole (missing columns, a bad mapping).
     """
     require_host(principal)
     saved = await get_mapping(session, principal)
@@ -126,11 +131,12 @@ async def plan_import(
         row.body = case.model_dump(mode="json")
         valid.append((row, case))
     await _mark_imported(session, principal.tenant_id, [row for row, _ in valid])
-    await _preview_routing(session, principal, [(r, c) for r, c in valid if r.body is not None])
+    if preview:
+        await _preview_routing(session, principal, [(r, c) for r, c in valid if r.body is not None])
     for row in rows:
         if row.status == RowStatus.pending and row.warnings:
             row.message = "; ".join(row.warnings)
-    return Plan(sheet=sheet, columns=columns, rows=rows)
+    return Plan(sheet=sheet, columns=columns, rows=rows, previewed=preview)
 
 
 def _validate(converted: Converted, columns: Columns, row: PlannedRow) -> CaseCreate | None:
@@ -312,18 +318,22 @@ async def start_import(
             "line": row.line,
             "status": row.status,
             "row_key": row.key,
+            "case_id": None,
             "case_number": row.case_number,
+            "brand": None,
+            "routing": None,
             "message": row.message,
             **({"data": row.body} if row.status == RowStatus.pending else {}),
         }
         for row in plan.rows
     ]
+    table = ImportRow.__table__  # type: ignore[attr-defined]
     # Rows with data and rows without go in separate statements: a JSON column stores a
     # Python None as JSON null, and only pending rows may hold the buyer's contact.
     for with_data in (True, False):
         batch = [r for r in records if ("data" in r) == with_data]
         for chunk in chunked(batch, 2000):
-            await session.execute(insert(ImportRow), chunk)
+            await session.execute(insert(table), chunk)
     return job
 
 
@@ -333,21 +343,19 @@ async def run_import_chunk(
     """File up to ``limit`` pending rows of ``job`` in the caller's unit of work; returns how
     many rows it settled (0: nothing was left)."""
     now = now or utcnow()
-    rows = list(
-        (
-            await session.execute(
-                select(ImportRow)
-                .where(col(ImportRow.job_id) == job.id, col(ImportRow.status) == RowStatus.pending)
-                .order_by(col(ImportRow.line))
-                .limit(limit)
-            )
-        ).scalars()
-    )
+    rows = (
+        await session.execute(
+            select(col(ImportRow.line), col(ImportRow.row_key), col(ImportRow.data))
+            .where(col(ImportRow.job_id) == job.id, col(ImportRow.status) == RowStatus.pending)
+            .order_by(col(ImportRow.line))
+            .limit(limit)
+        )
+    ).all()
     if not rows:
         return 0
     changes: dict[int, dict[str, Any]] = {}
     known = await _known_keys(session, job.tenant_id, [r.row_key for r in rows if r.row_key])
-    to_file: list[ImportRow] = []
+    to_file: list[Any] = []
     for row in rows:
         if row.row_key in known:
             number = known[row.row_key]
@@ -390,7 +398,7 @@ async def run_import_chunk(
                 }
             )
     if keys:
-        await session.execute(insert(ImportKey), keys)
+        await session.execute(insert(ImportKey.__table__), keys)  # type: ignore[attr-defined]
     await _settle(session, job.id, changes)
     counts = Counter(job.counts)
     counts.update(change["status"].value for change in changes.values())

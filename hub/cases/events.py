@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import insert
-from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub.cases.access import Party, readers_of
@@ -57,7 +56,7 @@ async def tenant(session: AsyncSession, tenant_id: uuid.UUID | None) -> Tenant |
         return None
     held: dict[uuid.UUID, Tenant] = session.info.setdefault(_TENANTS, {})
     row = held.get(tenant_id)
-    if row is None or sa_inspect(row).expired_attributes:
+    if row is None or "slug" not in row.__dict__:  # expired (after a rollback): load again
         row = await session.get(Tenant, tenant_id)
         if row is not None:
             held[tenant_id] = row
@@ -127,11 +126,16 @@ async def record(
 
 class EventBatch:
     """The events of a bulk change: recorded one by one exactly as :func:`record` does, written
-    together by :meth:`write` with one multi-row insert (in the order recorded)."""
+    together by :meth:`write` with one multi-row insert (in the order recorded).
+
+    A case's summary is taken once per reader for the batch: record events only for cases that
+    do not change between them (bulk filing places a case before recording its events).
+    """
 
     def __init__(self) -> None:
         self.rows: list[dict[str, Any]] = []
         self._published: list[DomainEvent] = []
+        self._summaries: dict[tuple[uuid.UUID, Party], dict[str, Any]] = {}
 
     async def record(
         self,
@@ -145,7 +149,7 @@ class EventBatch:
         former_brand_id: uuid.UUID | None = None,
     ) -> None:
         row, published = await _prepare(
-            session, case, event_type, actor, visibility, data, former_brand_id
+            session, case, event_type, actor, visibility, data, former_brand_id, self._summaries
         )
         self.rows.append(row)
         self._published.append(published)
@@ -155,7 +159,9 @@ class EventBatch:
         rows, published = self.rows, self._published
         self.rows, self._published = [], []
         if rows:
-            await session.execute(insert(CaseEvent), rows)
+            # The table, not the entity: an ORM bulk insert leaves out None values and so
+            # splits the rows into many small statements.
+            await session.execute(insert(CaseEvent.__table__), rows)  # type: ignore[attr-defined]
         for event in published:
             await bus.publish(session, event)
 
@@ -168,6 +174,7 @@ async def _prepare(
     visibility: Visibility,
     data: dict[str, Any] | None,
     former_brand_id: uuid.UUID | None,
+    summaries: dict[tuple[uuid.UUID, Party], dict[str, Any]] | None = None,
 ) -> tuple[dict[str, Any], DomainEvent]:
     """The event's row and what the bus publishes of it, as the case is now."""
     uid = uuid.uuid4()
@@ -191,9 +198,13 @@ async def _prepare(
     views: dict[uuid.UUID, dict[str, Any]] = {}
     for reader in readers_of(case.tenant_id, brand_id, visibility, actor.tenant_id):
         party = Party.host if reader == case.tenant_id else Party.brand
+        known = None if summaries is None else summaries.get((case.id, party))
+        summary = known if known is not None else await case_summary(session, case, party)
+        if summaries is not None:
+            summaries[(case.id, party)] = summary
         views[reader] = {
             "event_id": str(uid),
-            "case": await case_summary(session, case, party),
+            "case": summary,
             "actor": {"kind": actor.kind.value, "name": actor.name},
             "visibility": visibility.value,
             **data,

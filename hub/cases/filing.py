@@ -67,13 +67,27 @@ class FilingLookups:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
         self.routing = Lookups(session)
-        self._definitions: dict[tuple[uuid.UUID, str], list[CustomFieldDefinition]] = {}
+        self._definitions: dict[uuid.UUID, list[CustomFieldDefinition]] = {}
+
+    async def load_definitions(self, brand_ids: Sequence[uuid.UUID]) -> None:
+        """Read the custom-field definitions of ``brand_ids`` in one query."""
+        wanted = [b for b in brand_ids if b not in self._definitions]
+        for brand_id in wanted:
+            self._definitions[brand_id] = []
+        for chunk in chunked(wanted):
+            rows = await self.session.execute(
+                select(CustomFieldDefinition).where(col(CustomFieldDefinition.tenant_id).in_(chunk))
+            )
+            for definition in rows.scalars():
+                self._definitions[definition.tenant_id].append(definition)
 
     async def definitions(self, brand_id: uuid.UUID, case_type: str) -> list[CustomFieldDefinition]:
-        key = (brand_id, case_type)
-        if key not in self._definitions:
-            self._definitions[key] = await fields.definitions_for(self.session, brand_id, case_type)
-        return self._definitions[key]
+        """What ``brand_id`` asks for on cases of ``case_type``."""
+        await self.load_definitions([brand_id])
+        return [d for d in self._definitions[brand_id] if d.case_type in (None, case_type)]
+
+    def any_definitions(self) -> bool:
+        return any(self._definitions.values())
 
 
 def status_token() -> str:
@@ -198,24 +212,30 @@ async def check_custom_fields(
 
 def place(case: Case, decision: RoutingDecision, *, now: datetime) -> None:
     """Set the case's routing fields from ``decision`` (no event: see :func:`record_routing`)."""
-    case.routing = routing_record(decision)
+    for name, value in placement(case, decision, now=now).items():
+        setattr(case, name, value)
+
+
+def placement(case: Case, decision: RoutingDecision, *, now: datetime) -> dict[str, Any]:
+    """The fields of ``case`` that ``decision`` sets, and their new values."""
+    fields: dict[str, Any] = {"routing": routing_record(decision)}
     if decision.priority:
-        case.priority = Priority(decision.priority)
+        fields["priority"] = Priority(decision.priority)
     if decision.host_queue:
-        case.host_queue = decision.host_queue
+        fields["host_queue"] = decision.host_queue
     if decision.category and not case.product_category:
-        case.product_category = decision.category
+        fields["product_category"] = decision.category
     if routes_to_brand(decision):
-        case.brand_id = decision.brand_id
-        case.brand_team_id = decision.brand_team_id
-        case.assignee_id = decision.assignee_id
-        case.status = Status.routed
-        case.routed_at = now
+        fields.update(
+            brand_id=decision.brand_id,
+            brand_team_id=decision.brand_team_id,
+            assignee_id=decision.assignee_id,
+            status=Status.routed,
+            routed_at=now,
+        )
     else:
-        case.brand_id = None
-        case.brand_team_id = None
-        case.assignee_id = None
-        case.status = Status.triage
+        fields.update(brand_id=None, brand_team_id=None, assignee_id=None, status=Status.triage)
+    return fields
 
 
 async def record_routing(
@@ -321,7 +341,7 @@ async def file_cases(
     # Whether a case is refused depends on it alone, so a preview (no agent picked, no turn
     # taken) settles it first; then duplicates link to the first case of their order and SKU
     # that was not refused, exactly as if the cases came one after another.
-    refusals = await _refusals(session, cases, facts, lookups)
+    refusals = await _refusals(session, host, items, cases, facts, lookups)
     results: list[Filing | CaseHubError | None] = [None] * len(items)
     keys = [_order_key(data) for data in items]
     opened: dict[OrderKey, Case] = await open_duplicates(
@@ -359,19 +379,30 @@ async def file_cases(
 
 
 async def _refusals(
-    session: AsyncSession, cases: list[Case], facts: list[CaseFacts], lookups: FilingLookups
+    session: AsyncSession,
+    host: Tenant,
+    items: Sequence[CaseCreate],
+    cases: list[Case],
+    facts: list[CaseFacts],
+    lookups: FilingLookups,
 ) -> dict[int, CaseHubError]:
+    """The cases that filing would refuse: an explicit brand that cannot take the case, or a
+    brand's custom fields the case does not satisfy. Only those cases are previewed."""
+    await lookups.load_definitions(list(await lookups.routing.partners(host.id)))
+    checked = [i for i, data in enumerate(items) if data.brand or lookups.any_definitions()]
+    if not checked:
+        return {}
     previews = await routing_service.decide_many(
-        session, facts, open_cases_by_agent=None, lookups=lookups.routing
+        session, [facts[i] for i in checked], open_cases_by_agent=None, lookups=lookups.routing
     )
     refused: dict[int, CaseHubError] = {}
-    for i, (case, preview) in enumerate(zip(cases, previews, strict=True)):
+    for i, preview in zip(checked, previews, strict=True):
         if isinstance(preview, CaseHubError):
             refused[i] = preview
         elif routes_to_brand(preview):
             assert preview.brand_id is not None
             try:
-                await check_custom_fields(session, case, preview.brand_id, lookups)
+                await check_custom_fields(session, cases[i], preview.brand_id, lookups)
             except InvalidCustomFields as error:
                 refused[i] = error
     return refused
@@ -436,8 +467,9 @@ async def _file_new(
     numbers = await next_numbers(session, host, len(accepted))
     for (case, _, _), decision, number in zip(accepted, decisions, numbers, strict=True):
         assert not isinstance(decision, CaseHubError)  # the preview refused those already
-        case.number = number
-        place(case, decision, now=now)
+        # Not inserted yet: the values go straight in, without change tracking (the insert
+        # takes them as they are); from the insert on, changes are tracked as usual.
+        case.__dict__.update(placement(case, decision, now=now), number=number)
     await _insert_cases(session, [case for case, _, _ in accepted])
     contacts = [
         {"case_id": case.id, **buyer}
@@ -445,7 +477,7 @@ async def _file_new(
         if any((buyer := data.buyer.model_dump()).values())
     ]
     if contacts:
-        await session.execute(insert(BuyerContact), contacts)
+        await session.execute(insert(BuyerContact.__table__), contacts)  # type: ignore[attr-defined]
     for (case, _, _), decision in zip(accepted, decisions, strict=True):
         assert not isinstance(decision, CaseHubError)
         await batch.record(

@@ -107,7 +107,11 @@ class StrEnumType(TypeDecorator[E]):
         self.length = length
 
     def process_bind_param(self, value: E | str | None, dialect: Any) -> str | None:
-        return None if value is None else self.enum_class(value).value
+        if value is None:
+            return None
+        if isinstance(value, self.enum_class):
+            return value.value
+        return self.enum_class(value).value
 
     def process_result_value(self, value: str | None, dialect: Any) -> E | None:
         return None if value is None else self.enum_class(value)
