@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import bindparam, delete, func, insert, null, select
+from sqlalchemy import bindparam, delete, func, insert, null, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -354,7 +354,9 @@ async def run_import_chunk(
     if not rows:
         return 0
     changes: dict[int, dict[str, Any]] = {}
-    known = await _known_keys(session, job.tenant_id, [r.row_key for r in rows if r.row_key])
+    known: dict[str, str] = {}
+    if await _other_imports_since(session, job):
+        known = await _known_keys(session, job.tenant_id, [r.row_key for r in rows if r.row_key])
     to_file: list[Any] = []
     for row in rows:
         if row.row_key in known:
@@ -403,9 +405,34 @@ async def run_import_chunk(
     counts = Counter(job.counts)
     counts.update(change["status"].value for change in changes.values())
     job.counts = dict(counts)
+    if job.done == 0:
+        await _refresh_statistics(session)
     job.done += len(rows)
     job.updated_at = now
     return len(rows)
+
+
+STATISTICS_TABLES = ("case", "import_key")
+
+
+async def _refresh_statistics(session: AsyncSession) -> None:
+    """On PostgreSQL, analyse the tables an import fills if they were never analysed.
+
+    A fresh database has no statistics; the planner then reads every look-up by order id as
+    "most of the table" and scans it, so each chunk of a first big import costs more than the
+    last. After the first chunk, the statistics make it use the (host, order id) index.
+    """
+    if session.bind is None or session.bind.dialect.name != "postgresql":
+        return
+    missing = await session.execute(
+        text(
+            "SELECT relname FROM pg_stat_user_tables WHERE relname = ANY(:tables) "
+            "AND last_analyze IS NULL AND last_autoanalyze IS NULL"
+        ),
+        {"tables": list(STATISTICS_TABLES)},
+    )
+    for (table,) in missing.all():
+        await session.execute(text(f'ANALYZE "{table}"'))
 
 
 def _change(status: RowStatus, message: str) -> dict[str, Any]:
@@ -417,6 +444,25 @@ def _change(status: RowStatus, message: str) -> dict[str, Any]:
         "brand": None,
         "routing": None,
     }
+
+
+async def _other_imports_since(session: AsyncSession, job: Job) -> bool:
+    """Whether another import of the tenant may have filed rows since this one was checked.
+
+    The upload already marked the rows imported before it; only an import running meanwhile
+    can have filed the same rows since (the ``import_key`` constraint stops a race either way).
+    """
+    other = await session.execute(
+        select(col(Job.id))
+        .where(
+            col(Job.tenant_id) == job.tenant_id,
+            col(Job.kind) == IMPORT,
+            col(Job.id) != job.id,
+            (col(Job.next_run_at).is_not(None)) | (col(Job.finished_at) >= job.created_at),
+        )
+        .limit(1)
+    )
+    return other.first() is not None
 
 
 async def _known_keys(
