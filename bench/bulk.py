@@ -36,7 +36,7 @@ from sqlalchemy import func, insert, select, text
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from bench._server import scratch_dir
-from hub.bulk import jobs, service
+from hub.bulk import checking, jobs, service
 from hub.bulk.export import Exporter, csv_stream
 from hub.bulk.parsing import read_sheet
 from hub.cases.models import BuyerContact, Case, CaseCounter, CaseEvent, Status
@@ -173,7 +173,7 @@ async def bench_import(db: Database, principal: Principal, data: bytes) -> None:
     sheet = read_sheet(data, filename="half-month.csv", max_bytes=10**9, max_rows=10**6)
     parsed = time.perf_counter()
     async with db.unit_of_work() as session:
-        plan = await service.plan_import(session, principal, sheet, preview=False)
+        plan = await checking.plan_import(session, principal, sheet, preview=False)
         checked = time.perf_counter()
         job = await service.start_import(session, principal, plan, detail={"filename": "bench"})
     stored = time.perf_counter()

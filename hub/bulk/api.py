@@ -16,7 +16,7 @@ from fastapi import APIRouter, File, Form, Query, Request, UploadFile, status
 from fastapi.responses import JSONResponse, StreamingResponse
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from hub.bulk import actions, jobs, service
+from hub.bulk import actions, checking, jobs, service
 from hub.bulk.errors import FileTooLarge, InvalidMapping, RowsRejected
 from hub.bulk.export import Exporter, csv_stream, xlsx_stream
 from hub.bulk.mapping import known_field
@@ -75,7 +75,7 @@ def job_read(job: Job) -> JobRead:
     )
 
 
-def report_of(plan: service.Plan, info: FileInfo, *, dry_run: bool) -> ImportReport:
+def report_of(plan: checking.Plan, info: FileInfo, *, dry_run: bool) -> ImportReport:
     counts = plan.counts()
     counts["valid"] = counts.pop(RowStatus.pending.value, 0)
     return ImportReport(
@@ -137,7 +137,7 @@ async def create_import(
     data = await file.read(settings.import_max_bytes + 1)
     if len(data) > settings.import_max_bytes:
         raise FileTooLarge(f"imports are at most {settings.import_max_bytes:,} bytes")
-    service.require_host(principal)
+    checking.require_host(principal)
     parsed = read_sheet(
         data,
         filename=file.filename or "",
@@ -147,7 +147,7 @@ async def create_import(
         max_rows=settings.import_max_rows,
     )
     given = _mapping(mapping)
-    plan = await service.plan_import(session, principal, parsed, mapping=given, preview=dry_run)
+    plan = await checking.plan_import(session, principal, parsed, mapping=given, preview=dry_run)
     info = FileInfo(
         name=file.filename or "upload",
         format=parsed.format,
@@ -187,7 +187,7 @@ async def create_import(
 
 @router.get("/imports/mapping", summary="The tenant's saved column mapping")
 async def read_mapping(session: SessionDep, principal: CasesRead) -> MappingBody:
-    return MappingBody(columns=await service.get_mapping(session, principal))
+    return MappingBody(columns=await checking.get_mapping(session, principal))
 
 
 @router.put("/imports/mapping", summary="Save the tenant's column mapping")

@@ -18,7 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from hub.bulk import jobs, service
+from hub.bulk import checking, jobs, service
 from hub.bulk.api import RESULT_HEADERS
 from hub.bulk.models import Job, JobState
 from hub.bulk.parsing import read_sheet
@@ -105,7 +105,7 @@ async def _run(
             max_rows=settings.import_max_rows,
         )
         async with db.unit_of_work() as session:
-            plan = await service.plan_import(
+            plan = await checking.plan_import(
                 session, principal, parsed, mapping=mapping, preview=dry_run
             )
             _print_plan(plan, filename)
@@ -173,7 +173,7 @@ async def _follow(db: Database, job_id: uuid.UUID) -> None:
             await asyncio.sleep(0.5)
 
 
-def _print_plan(plan: service.Plan, filename: str) -> None:
+def _print_plan(plan: checking.Plan, filename: str) -> None:
     counts = plan.counts()
     sheet = plan.sheet
     how = sheet.encoding or f"sheet “{sheet.sheet_name}”"

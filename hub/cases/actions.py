@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from hub.cases import events, filing, service
+from hub.cases import events, placing, service
 from hub.cases.access import Party
 from hub.cases.errors import BrandNotAllowed, CaseNotFound
 from hub.cases.events import Actor
@@ -248,7 +248,7 @@ async def _reroute(
     """Forward from triage to a brand, or move a case on; without a brand, routing runs again
     (leaving out the brand the case is taken from)."""
     former = case.brand_id
-    decision = await filing.decide_routing(
+    decision = await placing.decide_routing(
         session,
         case,
         brand_slug=body.brand,
@@ -268,7 +268,7 @@ async def _reroute(
         )
     if body.brand:
         decision.hold_for_review = False
-    await filing.apply_routing(session, case, decision, actor, now=now)
+    await placing.apply_routing(session, case, decision, actor, now=now)
 
 
 async def _escalate(

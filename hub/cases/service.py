@@ -19,8 +19,6 @@ from hub.cases import events, fields
 from hub.cases.access import Party, party_of, visible_cases, visible_events
 from hub.cases.errors import CaseNotFound, StaleCase
 from hub.cases.filing import Filing as Filing
-from hub.cases.filing import apply_routing as apply_routing
-from hub.cases.filing import decide_routing as decide_routing
 from hub.cases.filing import file_case as file_case
 from hub.cases.filing import file_cases as file_cases
 from hub.cases.models import (
@@ -30,6 +28,8 @@ from hub.cases.models import (
     ExternalRef,
     Visibility,
 )
+from hub.cases.placing import apply_routing as apply_routing
+from hub.cases.placing import decide_routing as decide_routing
 from hub.cases.schemas import CaseUpdate
 from hub.core.errors import Forbidden
 from hub.core.events import EventType
