@@ -46,6 +46,7 @@ from hub.core.db import Database, normalise_database_url
 from hub.core.events import bus
 from hub.core.models import utcnow
 from hub.core.security import Principal, PrincipalKind, Scope
+from notifiers import handlers as notifiers_handlers
 from routing.models import RoutingRule, RuleSet
 from tenants import service as tenants_service
 from tenants.models import Partnership, PartnershipStatus, Product, Role, TenantKind
@@ -168,6 +169,7 @@ def half_month_csv(rows: int, skus: list[str], rng: random.Random) -> bytes:
 
 async def bench_import(db: Database, principal: Principal, data: bytes) -> None:
     bus.subscribe(webhooks_handlers.on_event, batch=webhooks_handlers.on_events)
+    bus.subscribe(notifiers_handlers.on_event, batch=notifiers_handlers.on_events)
     started = time.perf_counter()
     cpu = time.process_time()
     sheet = read_sheet(data, filename="half-month.csv", max_bytes=10**9, max_rows=10**6)

@@ -17,15 +17,20 @@ from hub.bulk.jobs import JobWorker
 from hub.cases import api as cases_api
 from hub.cases.storage import LocalStorage
 from hub.core import migrations
+from hub.core.crypto import SecretBox, load_secret_box
 from hub.core.db import Database
 from hub.core.events import bus
 from hub.core.middleware import RequestContext
 from hub.core.problems import install_problem_handlers, problem_response
 from hub.core.security import KeyRing, load_key_ring
 from hub.core.settings import Settings
+from hub.scheduler import build_scheduler
+from notifiers import api as notifiers_api
+from notifiers import handlers as notifiers_handlers
+from notifiers.dispatcher import Dispatcher as NotifierDispatcher
 from routing import api as routing_api
 from tenants import api as tenants_api
-from tenants import oauth
+from tenants import catalog_api, oauth
 from webhooks import api as webhooks_api
 from webhooks import handlers as webhooks_handlers
 from webhooks.dispatcher import Dispatcher
@@ -51,20 +56,25 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
             owns_db = True
         else:
             owns_db = False
-        dispatcher = None
-        job_worker = None
+        workers: list[Dispatcher | NotifierDispatcher | JobWorker] = []
+        scheduler = None
         if state_settings.run_scheduler:
-            dispatcher = Dispatcher(app.state.db, state_settings)
-            dispatcher.start()
-            job_worker = JobWorker(app.state.db)
-            job_worker.start()
+            workers = [
+                Dispatcher(app.state.db, state_settings),
+                NotifierDispatcher(app.state.db, state_settings, app.state.secret_box),
+                JobWorker(app.state.db),
+            ]
+            for worker in workers:
+                worker.start()
+            scheduler = build_scheduler(app.state.db)
+            scheduler.start()
         try:
             yield
         finally:
-            if job_worker is not None:
-                await job_worker.stop()
-            if dispatcher is not None:
-                await dispatcher.stop()
+            if scheduler is not None:
+                scheduler.shutdown(wait=False)
+            for worker in workers:
+                await worker.stop()
             if owns_db:
                 await app.state.db.dispose()
 
@@ -79,10 +89,13 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     app.state.settings = settings
     app.state.db = database
     app.state.keys = keys
+    box: SecretBox = load_secret_box(settings)
+    app.state.secret_box = box
     app.state.oauth_server = oauth.CaseHubAuthorizationServer(settings, keys)
     app.state.storage = LocalStorage(settings.var_dir / "attachments")
 
     bus.subscribe(webhooks_handlers.on_event, batch=webhooks_handlers.on_events)
+    bus.subscribe(notifiers_handlers.on_event, batch=notifiers_handlers.on_events)
     install_problem_handlers(app)
     app.include_router(oauth.router)
     app.include_router(tenants_api.router)
@@ -90,6 +103,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     app.include_router(cases_api.router)
     app.include_router(routing_api.router)
     app.include_router(webhooks_api.router)
+    app.include_router(notifiers_api.router)
     _add_operational_routes(app)
     app.add_middleware(
         RequestContext,
@@ -97,6 +111,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
         large_bodies=(
             (ATTACHMENT_UPLOAD, settings.attachment_max_bytes + 64 * 1024),
             (IMPORT_UPLOAD, settings.import_max_bytes + 64 * 1024),
+            (catalog_api.CATALOG_UPLOAD, catalog_api.CATALOG_UPLOAD_MAX_BYTES),
         ),
     )
     return app

@@ -2,6 +2,11 @@
 
 from sqlmodel import SQLModel
 
+import hub.bulk.models
+import hub.cases.models  # noqa: F401
+import notifiers.models  # noqa: F401
+import routing.models  # noqa: F401
+import tenants.models  # noqa: F401
 import webhooks.models  # noqa: F401
 
 metadata = SQLModel.metadata

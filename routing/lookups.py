@@ -18,14 +18,15 @@ from sqlalchemy import or_, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
+from hub.core.db import keep_loaded
 from routing import rules as rules_module
 from routing.rules import CompiledRule
 from routing.schemas import CaseFacts
+from tenants import partnerships as tenants_partnerships
 from tenants.models import (
     LiveSession,
     LiveSessionItem,
     Partnership,
-    PartnershipStatus,
     Product,
     Role,
     Team,
@@ -76,18 +77,12 @@ class Lookups:
         self._agents: dict[uuid.UUID, list[User]] = {}
 
     async def partners(self, host_id: uuid.UUID) -> dict[uuid.UUID, Partner]:
-        """The host's active partner brands by id."""
+        """The host's active partner brands by id, kept loaded for the unit of work."""
         if host_id not in self._partners:
-            rows = await self.session.execute(
-                select(Tenant, Partnership)
-                .join(Partnership, col(Partnership.brand_id) == col(Tenant.id))
-                .where(
-                    col(Partnership.host_id) == host_id,
-                    col(Partnership.status) == PartnershipStatus.active,
-                )
-            )
+            rows = await tenants_partnerships.active_partner_brands(self.session, host_id)
+            keep_loaded(self.session, *(brand for _partnership, brand in rows))
             self._partners[host_id] = {
-                brand.id: Partner(brand, partnership) for brand, partnership in rows.all()
+                brand.id: Partner(brand, partnership) for partnership, brand in rows
             }
         return self._partners[host_id]
 

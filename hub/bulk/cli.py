@@ -27,6 +27,7 @@ from hub.core.errors import CaseHubError
 from hub.core.events import bus
 from hub.core.security import Principal, PrincipalKind, Scope
 from hub.core.settings import Settings
+from notifiers import handlers as notifiers_handlers
 from tenants import service as tenants_service
 from tenants.models import Role, User
 from webhooks import handlers as webhooks_handlers
@@ -94,6 +95,7 @@ async def _run(
 ) -> int:
     db = Database(settings.database_url)
     bus.subscribe(webhooks_handlers.on_event, batch=webhooks_handlers.on_events)
+    bus.subscribe(notifiers_handlers.on_event, batch=notifiers_handlers.on_events)
     try:
         principal = await _principal(db, slug, email)
         parsed = read_sheet(

@@ -25,16 +25,16 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import event as sa_event
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import Session
 from sqlmodel import col
 
 from hub.bulk import service
 from hub.bulk.models import Job, JobState
 from hub.core.db import Database
 from hub.core.models import utcnow
+from hub.core.wakeup import Wakeup
+from hub.core.wakeup import wake_after_commit as wake_after_commit_of
 
 log = logging.getLogger("casehub.jobs")
 
@@ -272,39 +272,13 @@ class JobWorker:
             log.info("job worker stopped", extra={"worker": self.worker_id})
 
 
-class _Wakeup:
-    """Wakes this process's job workers when a job is queued here (others poll)."""
-
-    def __init__(self) -> None:
-        self._events: set[asyncio.Event] = set()
-
-    def register(self) -> asyncio.Event:
-        event = asyncio.Event()
-        self._events.add(event)
-        return event
-
-    def unregister(self, event: asyncio.Event) -> None:
-        self._events.discard(event)
-
-    def notify(self) -> None:
-        for event in list(self._events):
-            event.set()
-
-
-wakeup = _Wakeup()
-_WAKE_KEY = "bulk.jobs.wake"
+wakeup = Wakeup("jobs")
+"""Wakes this process's job workers when a job is queued here (others poll)."""
 
 
 def wake_after_commit(session: AsyncSession) -> None:
     """Wake this process's job workers once ``session``'s transaction commits."""
-    session.sync_session.info[_WAKE_KEY] = True
-    if not sa_event.contains(Session, "after_commit", _after_commit):
-        sa_event.listen(Session, "after_commit", _after_commit)
-
-
-def _after_commit(session: Session) -> None:
-    if session.info.pop(_WAKE_KEY, False):
-        wakeup.notify()
+    wake_after_commit_of(session, wakeup)
 
 
 def progress(job: Job, *, now: datetime | None = None) -> dict[str, float | int | None]:

@@ -44,14 +44,15 @@ from hub.cases.placing import (
     routes_to_brand,
 )
 from hub.cases.schemas import CaseCreate
-from hub.core.db import increment_counter
-from hub.core.errors import CaseHubError, Forbidden
+from hub.core.db import increment_counter, serialize_on_many
+from hub.core.errors import CaseHubError, Forbidden, Unprocessable
 from hub.core.events import EventType, bus
 from hub.core.models import new_row, utcnow
 from hub.core.security import Principal
 from routing import service as routing_service
 from routing.lookups import chunked
 from routing.schemas import CaseFacts
+from tenants import live_sessions as tenants_live_sessions
 from tenants.models import Tenant
 
 OrderKey = tuple[str, str | None]
@@ -155,6 +156,10 @@ async def file_cases(
     refusals = await _refusals(session, host, items, cases, facts, lookups)
     results: list[Filing | CaseHubError | None] = [None] * len(items)
     keys = [_order_key(data) for data in items]
+    # Two filings of one order at once must not both miss each other.
+    await serialize_on_many(
+        session, sorted({f"case-order:{host.id}:{k[0]}" for k in keys if k is not None})
+    )
     opened: dict[OrderKey, Case] = await open_duplicates(
         session, host.id, [k for k in keys if k is not None]
     )
@@ -197,16 +202,33 @@ async def _refusals(
     facts: list[CaseFacts],
     lookups: FilingLookups,
 ) -> dict[int, CaseHubError]:
-    """The cases that filing would refuse: an explicit brand that cannot take the case, or a
-    brand's custom fields the case does not satisfy. Only those cases are previewed."""
+    """The cases that filing would refuse: a live session that is not the host's, an explicit
+    brand that cannot take the case, or a brand's custom fields the case does not satisfy."""
+    refused: dict[int, CaseHubError] = {}
+    wanted = {data.live_session_id for data in items if data.live_session_id is not None}
+    unknown = set()
+    for live_session_id in wanted:
+        if (
+            await tenants_live_sessions.get_host_live_session(session, host.id, live_session_id)
+            is None
+        ):
+            unknown.add(live_session_id)
+    for i, data in enumerate(items):
+        if data.live_session_id in unknown:
+            refused[i] = Unprocessable(
+                f"no live session {data.live_session_id} of this host", pointer="#/live_session_id"
+            )
     await lookups.load_definitions(list(await lookups.routing.partners(host.id)))
-    checked = [i for i, data in enumerate(items) if data.brand or lookups.any_definitions()]
+    checked = [
+        i
+        for i, data in enumerate(items)
+        if i not in refused and (data.brand or lookups.any_definitions())
+    ]
     if not checked:
-        return {}
+        return refused
     previews = await routing_service.decide_many(
         session, [facts[i] for i in checked], open_cases_by_agent=None, lookups=lookups.routing
     )
-    refused: dict[int, CaseHubError] = {}
     for i, preview in zip(checked, previews, strict=True):
         if isinstance(preview, CaseHubError):
             refused[i] = preview

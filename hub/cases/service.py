@@ -22,7 +22,6 @@ from hub.cases.filing import Filing as Filing
 from hub.cases.filing import file_case as file_case
 from hub.cases.filing import file_cases as file_cases
 from hub.cases.models import (
-    BuyerContact,
     Case,
     CaseEvent,
     ExternalRef,
@@ -219,21 +218,6 @@ async def list_cases(
         return rows, None
     rows = rows[:limit]
     return rows, encode_cursor(rows[-1].created_at, rows[-1].id)
-
-
-async def buyer_contact(session: AsyncSession, case_id: uuid.UUID) -> BuyerContact | None:
-    return await session.get(BuyerContact, case_id)
-
-
-async def external_refs(
-    session: AsyncSession, case_id: uuid.UUID, tenant_id: uuid.UUID
-) -> list[ExternalRef]:
-    result = await session.execute(
-        select(ExternalRef).where(
-            col(ExternalRef.case_id) == case_id, col(ExternalRef.tenant_id) == tenant_id
-        )
-    )
-    return list(result.scalars())
 
 
 async def set_external_ref(
