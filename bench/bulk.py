@@ -27,15 +27,16 @@ import os
 import pstats
 import random
 import resource
+import tempfile
 import time
 import uuid
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import func, insert, select, text
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from bench._server import scratch_dir
 from hub.bulk import checking, jobs, service
 from hub.bulk.export import Exporter, csv_stream
 from hub.bulk.parsing import read_sheet
@@ -249,7 +250,7 @@ async def generate_cases(db: Database, principal: Principal, count: int, skus: l
                 )
             )
         ).scalar_one_or_none() or 0
-    batch = 5000
+    batch = 10_000
     for offset in range(0, count, batch):
         cases, contacts = [], []
         for n in range(offset, min(offset + batch, count)):
@@ -284,8 +285,8 @@ async def generate_cases(db: Database, principal: Principal, count: int, skus: l
                 }
             )
         async with db.unit_of_work() as session:
-            await session.execute(insert(Case), cases)
-            await session.execute(insert(BuyerContact), contacts)
+            await session.execute(insert(Case.__table__), cases)  # type: ignore[attr-defined]
+            await session.execute(insert(BuyerContact.__table__), contacts)  # type: ignore[attr-defined]
 
 
 async def bench_export(db: Database, principal: Principal, count: int) -> None:
@@ -315,7 +316,8 @@ async def main() -> None:
     parser.add_argument("--rows", type=int, default=21_000)
     parser.add_argument("--export-cases", type=int, default=1_000_000)
     args = parser.parse_args()
-    with scratch_dir() as var:
+    with tempfile.TemporaryDirectory(prefix="casehub-bulk-bench-") as scratch:
+        var = Path(scratch)
         url = args.database_url
         if url:
             url = normalise_database_url(url)

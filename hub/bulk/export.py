@@ -17,14 +17,16 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import uuid
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
-from decimal import Decimal
+from datetime import UTC, datetime, timezone
+from functools import partial
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import sqlalchemy as sa
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
@@ -39,6 +41,7 @@ from tenants.models import Locale, Partnership, PartnershipStatus, Team, Tenant,
 
 BATCH = 2000
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+FORMULA_FIRST = frozenset("".join(FORMULA_STARTS))
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,13 +52,15 @@ class Column:
     host: bool = True
     brand: bool = True
     numeric: bool = False
+    typed: bool = False
+    """Written by CaseHub itself (codes, numbers, times, ids): never a formula."""
 
 
 COLUMNS = (
-    Column("number", "编号", "Number"),
-    Column("status", "状态", "Status"),
-    Column("type", "问题类型", "Type"),
-    Column("priority", "优先级", "Priority"),
+    Column("number", "编号", "Number", typed=True),
+    Column("status", "状态", "Status", typed=True),
+    Column("type", "问题类型", "Type", typed=True),
+    Column("priority", "优先级", "Priority", typed=True),
     Column("title", "标题", "Title"),
     Column("description", "描述", "Description"),
     Column("host", "主播", "Host", host=False),
@@ -65,59 +70,86 @@ COLUMNS = (
     Column("assignee", "处理人", "Assignee", host=False),
     Column("platform", "平台", "Platform"),
     Column("order_id", "订单号", "Order ID"),
-    Column("amount", "金额", "Amount", numeric=True),
+    Column("amount", "金额", "Amount", numeric=True, typed=True),
     Column("sku", "商品编码", "SKU"),
     Column("product_name", "商品名称", "Product name"),
     Column("category", "品类", "Category"),
-    Column("live_session", "直播场次", "Live session"),
+    Column("live_session", "直播场次", "Live session", typed=True),
     Column("tags", "标签", "Tags"),
     Column("buyer_name", "买家姓名", "Buyer name"),
     Column("buyer_phone", "手机号", "Buyer phone"),
     Column("buyer_address", "地址", "Buyer address"),
     Column("routing", "分派原因", "Routing reason"),
-    Column("filed_at", "提交时间", "Filed at"),
-    Column("routed_at", "分派时间", "Routed at"),
-    Column("first_response_at", "首次响应时间", "First response at"),
-    Column("resolved_at", "解决时间", "Resolved at"),
-    Column("closed_at", "关闭时间", "Closed at"),
-    Column("updated_at", "更新时间", "Updated at"),
-    Column("id", "案件ID", "Case ID"),
+    Column("filed_at", "提交时间", "Filed at", typed=True),
+    Column("routed_at", "分派时间", "Routed at", typed=True),
+    Column("first_response_at", "首次响应时间", "First response at", typed=True),
+    Column("resolved_at", "解决时间", "Resolved at", typed=True),
+    Column("closed_at", "关闭时间", "Closed at", typed=True),
+    Column("updated_at", "更新时间", "Updated at", typed=True),
+    Column("id", "案件ID", "Case ID", typed=True),
 )
 
-SELECTED: tuple[Any, ...] = (
-    col(Case.id),
-    col(Case.created_at),
-    col(Case.number),
-    col(Case.status),
-    col(Case.type),
-    col(Case.priority),
-    col(Case.title),
-    col(Case.description),
-    col(Case.tenant_id),
-    col(Case.brand_id),
-    col(Case.host_queue),
-    col(Case.brand_team_id),
-    col(Case.assignee_id),
-    col(Case.order_platform),
-    col(Case.order_id),
-    col(Case.order_amount),
-    col(Case.sku),
-    col(Case.product_name),
-    col(Case.product_category),
-    col(Case.live_session_id),
-    col(Case.tags),
-    col(Case.routing)["reason"].as_string().label("routing_reason"),
-    col(Case.filed_at),
-    col(Case.routed_at),
-    col(Case.first_response_at),
-    col(Case.resolved_at),
-    col(Case.closed_at),
-    col(Case.updated_at),
-    col(BuyerContact.name).label("buyer_name"),
-    col(BuyerContact.phone).label("buyer_phone"),
-    col(BuyerContact.address).label("buyer_address"),
-    col(BuyerContact.purged_at).label("buyer_purged_at"),
-)
+
+def _raw(column: Any, dialect: str) -> Any:
+    """A column as the driver returns it, without SQLAlchemy's per-value conversions (ids,
+    enums and timestamps would cost more than the rest of the row)."""
+    return sa.type_coerce(column, sa.String())
+
+
+def _timestamp(column: Any, dialect: str) -> Any:
+    # asyncpg decodes timestamps in C; SQLite keeps them as text, parsed by fromisoformat.
+    if dialect == "postgresql":
+        return sa.type_coerce(column, sa.DateTime(timezone=True))
+    return sa.type_coerce(column, sa.String())
+
+
+def _id_text(column: Any, dialect: str) -> Any:
+    """Ids as text in one form per database (SQLite keeps 32 hex digits, PostgreSQL dashes)."""
+    return sa.cast(column, sa.String()) if dialect == "postgresql" else _raw(column, dialect)
+
+
+def selected(dialect: str) -> tuple[Any, ...]:
+    """The columns an export reads, in the order :meth:`Exporter.values` unpacks them."""
+    raw, ts, ident = (
+        partial(_raw, dialect=dialect),
+        partial(_timestamp, dialect=dialect),
+        partial(_id_text, dialect=dialect),
+    )
+    return (
+        raw(col(Case.id)).label("key_id"),
+        ts(col(Case.created_at)).label("key_created_at"),
+        ident(col(Case.id)),
+        col(Case.number),
+        raw(col(Case.status)),
+        raw(col(Case.type)),
+        raw(col(Case.priority)),
+        col(Case.title),
+        col(Case.description),
+        ident(col(Case.tenant_id)),
+        ident(col(Case.brand_id)),
+        col(Case.host_queue),
+        ident(col(Case.brand_team_id)),
+        ident(col(Case.assignee_id)),
+        col(Case.order_platform),
+        col(Case.order_id),
+        sa.type_coerce(col(Case.order_amount), sa.String()),
+        col(Case.sku),
+        col(Case.product_name),
+        col(Case.product_category),
+        ident(col(Case.live_session_id)),
+        raw(col(Case.tags)),
+        col(Case.routing)["reason"].as_string(),
+        ts(col(Case.filed_at)),
+        ts(col(Case.routed_at)),
+        ts(col(Case.first_response_at)),
+        ts(col(Case.resolved_at)),
+        ts(col(Case.closed_at)),
+        ts(col(Case.updated_at)),
+        col(BuyerContact.name),
+        col(BuyerContact.phone),
+        col(BuyerContact.address),
+        raw(col(BuyerContact.purged_at)),
+    )
 
 
 class Exporter:
@@ -139,26 +171,34 @@ class Exporter:
         self.reveal = reveal and principal.has(Scope.pii_read)
         self.batch = batch
         self.columns = [c for c in COLUMNS if (c.brand if self.brand_view else c.host)]
+        self._keys = [c.key for c in self.columns]
         self.zone = ZoneInfo("UTC")
         self.english = False
-        self._names: dict[uuid.UUID, str] = {}
-        self._shares: dict[uuid.UUID, bool] = {}
+        self._names: dict[str, str] = {}
+        self._shares: dict[str, bool] = {}
+        self._dialect = "sqlite"
+        self._offset: timezone | None = None
+        self._times: dict[datetime | str, str] = {}
+        self._tag_sets: dict[str, str] = {}
 
     async def prepare(self, session: AsyncSession) -> None:
         """Read what every row needs: the reader's language and zone, names, sharing."""
         tenant = await session.get(Tenant, self.principal.tenant_id)
         assert tenant is not None
+        self._dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
         self.zone = ZoneInfo(tenant.time_zone)
+        self._offset = _fixed_offset(self.zone)
         self.english = tenant.locale == Locale.en
+        ident = partial(_id_text, dialect=self._dialect)
         if self.brand_view:
             own = self.principal.tenant_id
             for model in (Team, User):
                 rows = await session.execute(
-                    select(col(model.id), col(model.name)).where(col(model.tenant_id) == own)
+                    select(ident(col(model.id)), col(model.name)).where(col(model.tenant_id) == own)
                 )
                 self._names.update({row_id: name for row_id, name in rows.all()})
             shares = await session.execute(
-                select(col(Partnership.host_id), col(Partnership.share_buyer_contact)).where(
+                select(ident(col(Partnership.host_id)), col(Partnership.share_buyer_contact)).where(
                     col(Partnership.brand_id) == own,
                     col(Partnership.status) == PartnershipStatus.active,
                 )
@@ -174,9 +214,10 @@ class Exporter:
         after: tuple[datetime, uuid.UUID] | None = None
         async with self.db.unit_of_work(write=False) as session:
             await self.prepare(session)
+        columns = selected(self._dialect)
         while True:
             statement = (
-                select(*SELECTED)
+                select(*columns)
                 .select_from(Case)
                 .outerjoin(BuyerContact, col(BuyerContact.case_id) == col(Case.id))
                 .where(*conditions)
@@ -189,65 +230,148 @@ class Exporter:
                 await self._load_tenant_names(session, rows)
             if not rows:
                 return
-            yield [self.values(row) for row in rows]
+            values = self.values
+            yield [values(row) for row in rows]
             if len(rows) < self.batch:
                 return
-            after = (rows[-1].created_at, rows[-1].id)
+            last = rows[-1]
+            after = (_utc(last.key_created_at), uuid.UUID(str(last.key_id)))
 
     async def _load_tenant_names(self, session: AsyncSession, rows: Sequence[Any]) -> None:
-        wanted = {r.tenant_id for r in rows} | {r.brand_id for r in rows if r.brand_id}
-        missing = [t for t in wanted if t not in self._names]
+        wanted = {r[9] for r in rows} | {r[10] for r in rows if r[10]}
+        missing = [uuid.UUID(t) for t in wanted if t not in self._names]
         if missing:
             found = await session.execute(
-                select(col(Tenant.id), col(Tenant.name)).where(col(Tenant.id).in_(missing))
+                select(_id_text(col(Tenant.id), self._dialect), col(Tenant.name)).where(
+                    col(Tenant.id).in_(missing)
+                )
             )
             self._names.update({tenant_id: name for tenant_id, name in found.all()})
 
     def values(self, row: Any) -> list[Any]:
-        """One case as the reader may see it, in column order."""
-        contact = row.buyer_purged_at is None and (
-            not self.brand_view or self._shares.get(row.tenant_id, False)
-        )
-        plain = self.reveal and contact
+        """One case as the reader may see it, in column order (hot: a million calls)."""
+        (
+            _,
+            _,
+            case_id,
+            number,
+            status,
+            case_type,
+            priority,
+            title,
+            description,
+            host_id,
+            brand_id,
+            host_queue,
+            team_id,
+            assignee_id,
+            platform,
+            order_id,
+            amount,
+            sku,
+            product_name,
+            category,
+            live_session_id,
+            tags,
+            routing,
+            filed_at,
+            routed_at,
+            first_response_at,
+            resolved_at,
+            closed_at,
+            updated_at,
+            buyer_name,
+            buyer_phone,
+            buyer_address,
+            purged_at,
+        ) = row
+        names = self._names
         local = self._local
-        out: dict[str, Any] = {
-            "number": row.number,
-            "status": str(row.status),
-            "type": str(row.type),
-            "priority": str(row.priority),
-            "title": row.title,
-            "description": row.description,
-            "host": self._names.get(row.tenant_id, ""),
-            "brand": self._names.get(row.brand_id, "") if row.brand_id else "",
-            "host_queue": row.host_queue or "",
-            "team": self._names.get(row.brand_team_id, "") if row.brand_team_id else "",
-            "assignee": self._names.get(row.assignee_id, "") if row.assignee_id else "",
-            "platform": row.order_platform or "",
-            "order_id": row.order_id or "",
-            "amount": row.order_amount,
-            "sku": row.sku or "",
-            "product_name": row.product_name or "",
-            "category": row.product_category or "",
-            "live_session": str(row.live_session_id) if row.live_session_id else "",
-            "tags": ", ".join(row.tags or ()),
-            "buyer_name": _shown(row.buyer_name, contact, plain, mask_name),
-            "buyer_phone": _shown(row.buyer_phone, contact, plain, mask_phone),
-            "buyer_address": _shown(row.buyer_address, contact, plain, mask_address),
-            "routing": row.routing_reason or "",
-            "filed_at": local(row.filed_at),
-            "routed_at": local(row.routed_at),
-            "first_response_at": local(row.first_response_at),
-            "resolved_at": local(row.resolved_at),
-            "closed_at": local(row.closed_at),
-            "updated_at": local(row.updated_at),
-            "id": str(row.id),
+        contact = purged_at is None and (not self.brand_view or self._shares.get(host_id, False))
+        plain = self.reveal and contact
+        out = {
+            "number": number,
+            "status": status,
+            "type": case_type,
+            "priority": priority,
+            "title": title,
+            "description": description,
+            "host": names.get(host_id, ""),
+            "brand": names.get(brand_id, "") if brand_id else "",
+            "host_queue": host_queue or "",
+            "team": names.get(team_id, "") if team_id else "",
+            "assignee": names.get(assignee_id, "") if assignee_id else "",
+            "platform": platform or "",
+            "order_id": order_id or "",
+            "amount": "" if amount is None else f"{float(amount):.2f}",
+            "sku": sku or "",
+            "product_name": product_name or "",
+            "category": category or "",
+            "live_session": _dashed(live_session_id) if live_session_id else "",
+            "tags": self._tags(tags),
+            "buyer_name": _shown(buyer_name, contact, plain, mask_name),
+            "buyer_phone": _shown(buyer_phone, contact, plain, mask_phone),
+            "buyer_address": _shown(buyer_address, contact, plain, mask_address),
+            "routing": routing or "",
+            "filed_at": local(filed_at),
+            "routed_at": local(routed_at) if routed_at else "",
+            "first_response_at": local(first_response_at) if first_response_at else "",
+            "resolved_at": local(resolved_at) if resolved_at else "",
+            "closed_at": local(closed_at) if closed_at else "",
+            "updated_at": local(updated_at),
+            "id": _dashed(case_id),
         }
-        return [out[c.key] for c in self.columns]
+        return [out[key] for key in self._keys]
 
-    def _local(self, value: datetime | None) -> str:
+    def _local(self, value: datetime | str | None) -> str:
+        """A UTC timestamp (as the driver returns it) in the reader's time zone, to the second.
+
+        A case's times are often equal (filed, routed, updated at once): the last few are kept.
+        """
         if value is None:
             return ""
-        return value.astimezone(self.zone).isoformat(timespec="seconds")
+        shown = self._times.get(value)
+        if shown is None:
+            if len(self._times) > 64:
+                self._times.clear()
+            zone = self._offset or self.zone
+            shown = self._times[value] = _utc(value).astimezone(zone).isoformat(timespec="seconds")
+        return shown
+
+    def _tags(self, tags: str | None) -> str:
+        """Tags (JSON as stored) as "a, b"; the same few tag sets come back again and again."""
+        if not tags or tags == "[]":
+            return ""
+        shown = self._tag_sets.get(tags)
+        if shown is None:
+            if len(self._tag_sets) > 10_000:
+                self._tag_sets.clear()
+            shown = self._tag_sets[tags] = ", ".join(json.loads(tags))
+        return shown
+
+
+def _utc(value: datetime | str) -> datetime:
+    if isinstance(value, str):  # SQLite: naive UTC text
+        return datetime.fromisoformat(value).replace(tzinfo=UTC)
+    return value
+
+
+def _dashed(case_id: Any) -> str:
+    text = str(case_id)
+    if len(text) == 32:
+        return f"{text[:8]}-{text[8:12]}-{text[12:16]}-{text[16:20]}-{text[20:]}"
+    return text
+
+
+def _fixed_offset(zone: ZoneInfo) -> timezone | None:
+    """The zone as a fixed offset when it has kept one since 2000 (China: +08:00), which
+    converts much faster than a zone; ``None`` for zones with daylight saving."""
+    probes = [datetime(year, month, 1, tzinfo=UTC) for year in (2000, 2026) for month in (1, 7)]
+    offsets = {probe.astimezone(zone).utcoffset() for probe in probes}
+    if len(offsets) == 1:
+        (offset,) = offsets
+        return None if offset is None else timezone(offset)
+    return None
 
 
 def _shown(
@@ -258,34 +382,24 @@ def _shown(
     return value if plain else mask(value) or ""
 
 
-def neutralise(value: str) -> str:
-    """A text cell no spreadsheet will run as a formula."""
-    return "'" + value if value.startswith(FORMULA_STARTS) else value
-
-
 async def csv_stream(exporter: Exporter) -> AsyncIterator[bytes]:
     """The export as CSV: UTF-8 with a BOM, formula cells neutralised, a batch per chunk."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
-    first = True
+    text_columns = [i for i, c in enumerate(exporter.columns) if not c.typed]
+    buffer.write("\ufeff")
+    writer.writerow(exporter.headers())
     async for rows in exporter.batches():
-        if first:
-            buffer.write("\ufeff")
-            writer.writerow(exporter.headers())
-            first = False
-        writer.writerows(
-            [
-                [neutralise(v) if isinstance(v, str) else ("" if v is None else v) for v in row]
-                for row in rows
-            ]
-        )
+        for row in rows:
+            for i in text_columns:
+                value = row[i]
+                if value and value[0] in FORMULA_FIRST:
+                    row[i] = "'" + value
+        writer.writerows(rows)
         yield buffer.getvalue().encode("utf-8")
         buffer.seek(0)
         buffer.truncate()
-    if first:  # no case matched: still a valid file with its header
-        buffer.write("\ufeff")
-        writer.writerow(exporter.headers())
-        yield buffer.getvalue().encode("utf-8")
+    yield buffer.getvalue().encode("utf-8")
 
 
 async def xlsx_stream(exporter: Exporter) -> AsyncIterator[bytes]:
@@ -298,7 +412,7 @@ async def xlsx_stream(exporter: Exporter) -> AsyncIterator[bytes]:
         for row in rows:
             stream.write_row(
                 [
-                    (float(v) if isinstance(v, Decimal) else v) if is_number else v
+                    (float(v) if v != "" else None) if is_number else v
                     for v, is_number in zip(row, numeric, strict=True)
                 ]
             )

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, or_, select
+from sqlalchemy import ColumnElement, and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -189,10 +189,17 @@ def case_conditions(principal: Principal, filters: CaseFilter) -> list[ColumnEle
 
 
 def older_than(created_at: datetime, case_id: uuid.UUID) -> ColumnElement[bool]:
-    """Keyset condition: cases after (created_at, id) in newest-first order."""
-    return or_(
-        col(Case.created_at) < created_at,
-        (col(Case.created_at) == created_at) & (col(Case.id) < case_id),
+    """Keyset condition: cases after (created_at, id) in newest-first order.
+
+    The bare ``created_at <=`` bounds the index range; the OR alone would make the database
+    scan from the newest case again for every page.
+    """
+    return and_(
+        col(Case.created_at) <= created_at,
+        or_(
+            col(Case.created_at) < created_at,
+            (col(Case.created_at) == created_at) & (col(Case.id) < case_id),
+        ),
     )
 
 
