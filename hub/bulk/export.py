@@ -338,10 +338,13 @@ class Exporter:
             shown = self._times[value] = _utc(value).astimezone(zone).isoformat(timespec="seconds")
         return shown
 
-    def _tags(self, tags: str | None) -> str:
-        """Tags (JSON as stored) as "a, b"; the same few tag sets come back again and again."""
+    def _tags(self, tags: str | list[str] | None) -> str:
+        """Tags as "a, b" (SQLite returns the JSON text, asyncpg the decoded list); the same
+        few tag sets come back again and again."""
         if not tags or tags == "[]":
             return ""
+        if isinstance(tags, list):
+            return ", ".join(tags)
         shown = self._tag_sets.get(tags)
         if shown is None:
             if len(self._tag_sets) > 10_000:

@@ -72,9 +72,10 @@ class Case(TenantOwned, table=True):
 
     __table_args__ = (
         sa.UniqueConstraint("tenant_id", "number"),
-        sa.Index("ix_case_tenant_created", "tenant_id", "created_at"),
+        # (created_at, id) is the order of listings and exports: the index serves it whole.
+        sa.Index("ix_case_tenant_created", "tenant_id", "created_at", "id"),
         sa.Index("ix_case_tenant_status_created", "tenant_id", "status", "created_at"),
-        sa.Index("ix_case_brand_created", "brand_id", "created_at"),
+        sa.Index("ix_case_brand_created", "brand_id", "created_at", "id"),
         sa.Index("ix_case_brand_status_created", "brand_id", "status", "created_at"),
         sa.Index("ix_case_tenant_order", "tenant_id", "order_id"),
     )
