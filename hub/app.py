@@ -21,6 +21,8 @@ from hub.core.middleware import RequestContext
 from hub.core.problems import install_problem_handlers, problem_response
 from hub.core.security import KeyRing, load_key_ring
 from hub.core.settings import Settings
+from hub.scheduler import build_scheduler
+from hub.sla import api as sla_api
 from routing import api as routing_api
 from tenants import api as tenants_api
 from tenants import oauth
@@ -49,12 +51,17 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
         else:
             owns_db = False
         dispatcher = None
+        scheduler = None
         if state_settings.run_scheduler:
             dispatcher = Dispatcher(app.state.db, state_settings)
             dispatcher.start()
+            scheduler = build_scheduler(app.state.db, state_settings)
+            scheduler.start()
         try:
             yield
         finally:
+            if scheduler is not None:
+                scheduler.shutdown(wait=False)
             if dispatcher is not None:
                 await dispatcher.stop()
             if owns_db:
@@ -81,6 +88,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     app.include_router(cases_api.router)
     app.include_router(routing_api.router)
     app.include_router(webhooks_api.router)
+    app.include_router(sla_api.router)
     _add_operational_routes(app)
     app.add_middleware(
         RequestContext,

@@ -12,6 +12,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub.core.db import Database
 from hub.core.models import utcnow
+from hub.core.settings import Settings
+from hub.sla import jobs as sla_jobs
 from tenants import service as tenants_service
 from webhooks import jobs as webhooks_jobs
 
@@ -31,7 +33,8 @@ JOBS: list[tuple[str, Job, float]] = [
 ]
 
 
-def build_scheduler(db: Database) -> AsyncIOScheduler:
+def build_scheduler(db: Database, settings: Settings | None = None) -> AsyncIOScheduler:
+    settings = settings or Settings()
     scheduler = AsyncIOScheduler(timezone="UTC")
     for name, job, seconds in JOBS:
         scheduler.add_job(
@@ -43,6 +46,16 @@ def build_scheduler(db: Database) -> AsyncIOScheduler:
             max_instances=1,
             coalesce=True,
         )
+    scheduler.add_job(
+        _run_sla_sweep,
+        "interval",
+        seconds=settings.sla_sweep_seconds,
+        args=(db, settings.sla_sweep_batch),
+        id="sla-sweep",
+        max_instances=1,
+        coalesce=True,
+        next_run_time=utcnow(),  # a deadline passed while nothing ran fires at start
+    )
     return scheduler
 
 
@@ -53,3 +66,11 @@ async def _run_job(db: Database, name: str, job: Job) -> None:
         log.debug("job done", extra={"job": name, "result": result})
     except Exception:
         log.exception("job failed", extra={"job": name})
+
+
+async def _run_sla_sweep(db: Database, batch: int) -> None:
+    """The SLA sweep opens a unit of work per batch itself."""
+    try:
+        await sla_jobs.sweep(db, batch=batch)
+    except Exception:
+        log.exception("job failed", extra={"job": "sla-sweep"})

@@ -21,6 +21,7 @@ from hub.cases.schemas import (
 )
 from hub.cases.workflow import allowed_actions
 from hub.core.security import Principal, Scope
+from hub.sla import visibility as sla_visibility
 from tenants.models import Partnership, PartnershipStatus
 
 
@@ -116,6 +117,13 @@ async def case_read(
         first_response_at=case.first_response_at,
         resolved_at=case.resolved_at,
         closed_at=case.closed_at,
+        sla=await sla_visibility.case_clocks(
+            session,
+            case_id=case.id,
+            host_id=case.tenant_id,
+            brand_id=case.brand_id,
+            reader_id=principal.tenant_id,
+        ),
     )
 
 

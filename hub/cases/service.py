@@ -36,6 +36,9 @@ from hub.core.events import EventType
 from hub.core.models import utcnow
 from hub.core.pagination import decode_cursor, encode_cursor
 from hub.core.security import Principal
+from hub.sla import hooks as sla_hooks
+from hub.sla import visibility as sla_visibility
+from hub.sla.schemas import SlaFilter
 from routing import service as routing_service
 from routing.schemas import CaseFacts, RoutingDecision
 from tenants.models import Tenant
@@ -254,6 +257,7 @@ async def file_case(
     )
     decision = await decide_routing(session, case, brand_slug=data.brand)
     await apply_routing(session, case, decision, actor, now=now)
+    await sla_hooks.case_changed(session, case, sla_hooks.Change("filed", party="host"), now=now)
     await session.flush()
     return Filing(case, duplicate=False)
 
@@ -358,6 +362,8 @@ async def update_case(
             events.Actor.of(principal),
             data={"changed": sorted(changed)},
         )
+        change = sla_hooks.Change("updated", party=party.value)
+        await sla_hooks.case_changed(session, case, change, now=now)
     await session.flush()
     return case
 
@@ -376,6 +382,7 @@ class CaseFilter:
     created_from: datetime | None = None
     created_to: datetime | None = None
     external_ref: str | None = None
+    sla: SlaFilter | None = None
 
 
 async def list_cases(
@@ -426,6 +433,11 @@ async def list_cases(
             col(ExternalRef.ref) == filters.external_ref,
         )
         statement = statement.where(col(Case.id).in_(refs))
+    if filters.sla:
+        matching = sla_visibility.cases_matching(
+            filters.sla, principal.tenant_id, brand_view=principal.tenant_kind == "brand"
+        )
+        statement = statement.where(col(Case.id).in_(matching))
     if cursor:
         when, row_id = decode_cursor(cursor)
         after_at, after_id = datetime.fromisoformat(when), uuid.UUID(row_id)

@@ -56,6 +56,11 @@ class Settings(BaseSettings):
     webhook_poll_seconds: Annotated[float, Field(gt=0, le=60)] = 0.5
     """How often a dispatcher looks for due messages when nothing woke it."""
 
+    sla_sweep_seconds: Annotated[float, Field(gt=0, le=300)] = 5.0
+    """How often each process sweeps for SLA warnings and breaches that fell due."""
+    sla_sweep_batch: Annotated[int, Field(ge=1, le=10_000)] = 500
+    """Clocks one sweep transaction claims at most (a sweep runs batches until none are due)."""
+
     @field_validator("webhook_allowed_hosts", mode="before")
     @classmethod
     def _split_hosts(cls, value: object) -> object:
