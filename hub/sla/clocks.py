@@ -124,7 +124,8 @@ def plan(
     warned_pct: int,
     now: datetime,
 ) -> Firing:
-    """Which warnings and whether a breach fall due by ``now`` on a running clock."""
+    """Which warnings fall due by ``now`` on a running clock, and whether it breached (``now``
+    is past its due time)."""
     warnings: list[int] = []
     warned = warned_pct
     upcoming: datetime | None = None
@@ -138,7 +139,7 @@ def plan(
         else:
             upcoming = at
             break
-    breach = due_at <= now
+    breach = due_at < now  # an answer right at the due time is on time
     if breach:
         fire_at = None
     else:

@@ -112,8 +112,9 @@ async def escalate(
 ) -> None:
     """Carry out the policy's escalation steps for a breach of ``facts``' clock.
 
-    ``raise_priority`` moves the case one priority up (and recomputes its other clocks);
-    ``reassign_to_lead_queue`` moves a brand's case to the team of the brand's lead;
+    ``raise_priority`` moves the case one priority up (and recomputes its other clocks) unless a
+    breach of the same moment already did; ``reassign_to_lead_queue`` moves the case, on a
+    brand clock's breach, to the team of the brand's lead;
     ``notify`` names who must be told. One ``case.escalated`` event carries it all, for the
     notifiers to deliver.
     """
@@ -128,13 +129,14 @@ async def escalate(
         action = step.get("action")
         if action == "raise_priority":
             index = PRIORITY_ORDER.index(case.priority)
-            if index + 1 < len(PRIORITY_ORDER):
+            if index + 1 < len(PRIORITY_ORDER) and not _raised_since(case, facts, policy):
                 before, case.priority = case.priority, PRIORITY_ORDER[index + 1]
                 data["priority"] = {"from": before.value, "to": case.priority.value}
                 done.append("raise_priority")
                 changed = True
         elif action == "reassign_to_lead_queue":
-            if await _reassign_to_lead_queue(session, case):
+            # Only a brand's own breach moves work inside the brand.
+            if facts.side == Side.brand and await _reassign_to_lead_queue(session, case):
                 done.append("reassign_to_lead_queue")
                 changed = True
         elif action == "notify":
@@ -160,6 +162,13 @@ async def escalate(
     )
     if "priority" in data:
         await retarget_case(session, case, now)
+
+
+def _raised_since(case: Case, facts: ClockFacts, policy: SlaPolicy) -> bool:
+    """Whether the case's priority already went up since this clock was measured (another
+    breach of the same moment raised it): one breach, one step up, no cascade."""
+    minutes = policy.target_minutes(facts.metric, case.priority.value)
+    return minutes is not None and minutes * 60 < facts.target_seconds
 
 
 async def lead_team(session: AsyncSession, brand_id: uuid.UUID) -> Team | None:
