@@ -9,13 +9,16 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
+from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub.cases.access import Party, event_readers
 from hub.cases.models import ActorKind, Case, CaseEvent, Visibility
 from hub.core.events import DomainEvent, bus
+from hub.core.models import utcnow
 from hub.core.security import Principal, PrincipalKind
 from tenants.models import Tenant
 
@@ -80,6 +83,18 @@ async def case_summary(session: AsyncSession, case: Case, party: Party) -> dict[
     return summary
 
 
+@dataclass(frozen=True, slots=True)
+class Pending:
+    """One event to record with :func:`record_many` (the arguments of :func:`record`)."""
+
+    case: Case
+    event_type: str
+    actor: Actor
+    visibility: Visibility = Visibility.partners
+    data: dict[str, Any] | None = None
+    former_brand_id: uuid.UUID | None = None
+
+
 async def record(
     session: AsyncSession,
     case: Case,
@@ -110,6 +125,61 @@ async def record(
     )
     session.add(event)
     await session.flush()
+    await _publish(session, case, actor, event)
+    return event
+
+
+async def record_many(session: AsyncSession, items: list[Pending]) -> None:
+    """:func:`record` for many events at once: one multi-row INSERT, then each is published in
+    order. No ORM objects are made (callers that need the rows use :func:`record`)."""
+    if not items:
+        return
+    now = utcnow()
+    entries = [
+        _Entry(
+            uid=uuid.uuid4(),
+            case_id=item.case.id,
+            host_id=item.case.tenant_id,
+            brand_id=item.former_brand_id or item.case.brand_id,
+            type=item.event_type,
+            visibility=item.visibility,
+            author_tenant_id=item.actor.tenant_id,
+            actor_kind=item.actor.kind,
+            actor_id=item.actor.id,
+            actor_name=item.actor.name,
+            data=item.data or {},
+            created_at=now,
+        )
+        for item in items
+    ]
+    columns = _Entry.__slots__
+    rows = [{name: getattr(entry, name) for name in columns} for entry in entries]
+    await session.execute(insert(CaseEvent.__table__), rows)  # type: ignore[arg-type]
+    for item, entry in zip(items, entries, strict=True):
+        await _publish(session, item.case, item.actor, entry)
+
+
+@dataclass(slots=True)
+class _Entry:
+    uid: uuid.UUID
+    case_id: uuid.UUID
+    host_id: uuid.UUID
+    brand_id: uuid.UUID | None
+    type: str
+    visibility: Visibility
+    author_tenant_id: uuid.UUID | None
+    actor_kind: ActorKind
+    actor_id: str | None
+    actor_name: str
+    data: dict[str, Any]
+    created_at: datetime
+
+
+async def _publish(
+    session: AsyncSession, case: Case, actor: Actor, event: CaseEvent | _Entry
+) -> None:
+    visibility = event.visibility
+    event_type = event.type
     views: dict[uuid.UUID, dict[str, Any]] = {}
     for reader in event_readers(event):
         party = Party.host if reader == case.tenant_id else Party.brand
@@ -140,4 +210,3 @@ async def record(
             },
         ),
     )
-    return event

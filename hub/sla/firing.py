@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from hub.cases import events
-from hub.cases.events import Actor
+from hub.cases.events import Actor, Pending
 from hub.cases.models import PRIORITY_ORDER, ActorKind, Case, Visibility
 from hub.core.events import EventType
 from hub.sla import clocks
@@ -65,6 +65,26 @@ class ClockFacts:
         }
 
 
+def announcements(case: Case, facts: ClockFacts, firing: clocks.Firing, now: datetime) -> list[Pending]:
+    """The ``sla.warning`` events of ``firing``, then its ``sla.breached``, to record."""
+    actor, visibility = engine_actor(facts.side, case)
+    out = [
+        Pending(
+            case,
+            EventType.sla_warning,
+            actor,
+            visibility,
+            {"sla": {**facts.data(), "threshold_pct": pct}},
+        )
+        for pct in firing.warnings
+    ]
+    if firing.breach:
+        late = int((now - facts.due_at).total_seconds())
+        data = {"sla": {**facts.data(), "breached_at": iso(facts.due_at), "late_seconds": late}}
+        out.append(Pending(case, EventType.sla_breached, actor, visibility, data))
+    return out
+
+
 async def announce(
     session: AsyncSession,
     case: Case,
@@ -74,28 +94,8 @@ async def announce(
     now: datetime,
 ) -> None:
     """Record each warning in ``firing``, then the breach and its escalation."""
-    actor, visibility = engine_actor(facts.side, case)
-    for pct in firing.warnings:
-        await events.record(
-            session,
-            case,
-            EventType.sla_warning,
-            actor,
-            visibility=visibility,
-            data={"sla": {**facts.data(), "threshold_pct": pct}},
-        )
-    if not firing.breach:
-        return
-    late = int((now - facts.due_at).total_seconds())
-    await events.record(
-        session,
-        case,
-        EventType.sla_breached,
-        actor,
-        visibility=visibility,
-        data={"sla": {**facts.data(), "breached_at": iso(facts.due_at), "late_seconds": late}},
-    )
-    if policy is not None:
+    await events.record_many(session, announcements(case, facts, firing, now))
+    if firing.breach and policy is not None:
         await escalate(session, case, facts, policy, now)
 
 

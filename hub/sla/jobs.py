@@ -13,20 +13,25 @@ time itself.
 
 from __future__ import annotations
 
+import json
 import logging
-import uuid
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 
-from sqlalchemy import select, update
+from typing import Any
+
+from sqlalchemy import Row, String, bindparam, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
+from hub.cases import events
+from hub.cases.events import Pending
 from hub.cases.models import Case
 from hub.core.db import Database
-from hub.core.models import utcnow
+from hub.core.models import UTCDateTime, utcnow
 from hub.sla import clocks, firing
 from hub.sla.models import ClockState, SlaClock, SlaPolicy
+from tenants.models import Tenant
 
 log = logging.getLogger("casehub.sla")
 
@@ -87,15 +92,30 @@ async def sweep_batch(
         .scalars()
         .all()
     }
-    by_case: dict[uuid.UUID, list[firing.ClockFacts]] = {}
-    plans: dict[int, tuple[clocks.Firing, SlaPolicy]] = {}
+    # Held for the whole batch: the session's identity map only keeps what someone references,
+    # and every announcement reads these tenants again.
+    tenant_ids = {c.tenant_id for c in cases.values()} | {
+        c.brand_id for c in cases.values() if c.brand_id is not None
+    }
+    tenants = list(
+        (await session.execute(select(Tenant).where(col(Tenant.id).in_(tenant_ids)))).scalars()
+    )
+    policies = {
+        p.id: p
+        for p in (
+            await session.execute(
+                select(SlaPolicy).where(col(SlaPolicy.id).in_({row.policy_id for row in rows}))
+            )
+        ).scalars()
+    }
+    calendars = {p.id: await clocks.calendar_of(session, p) for p in policies.values()}
+    planned: list[tuple[Row[Any], clocks.Firing, SlaPolicy]] = []
     for row in rows:
-        policy = await session.get(SlaPolicy, row.policy_id)
+        policy = policies.get(row.policy_id)
         if policy is None or row.resumed_at is None or row.due_at is None:
             continue
-        cal = await clocks.calendar_of(session, policy)
         due = clocks.plan(
-            cal,
+            calendars[policy.id],
             policy.warning_thresholds,
             target=row.target_seconds,
             consumed=row.consumed_seconds,
@@ -104,37 +124,109 @@ async def sweep_batch(
             warned_pct=row.warned_pct,
             now=now,
         )
-        values: dict[str, object] = {"warned_pct": due.warned_pct, "fire_at": due.fire_at}
-        if due.breach:
-            values.update(state=ClockState.breached, breached_at=row.due_at)
-        moved = (
-            await session.execute(
-                update(SlaClock)
-                .where(
-                    col(SlaClock.id) == row.id,
-                    col(SlaClock.state) == ClockState.running,
-                    col(SlaClock.warned_pct) == row.warned_pct,
-                    col(SlaClock.fire_at) <= now,
-                )
-                .values(**values)
-                .returning(col(SlaClock.id))
-                .execution_options(synchronize_session=False)
-            )
-        ).scalar_one_or_none()
-        if moved is None or not due.anything:
+        planned.append((row, due, policy))
+    moved = await _move(session, planned, now)
+    announced: list[Pending] = []
+    escalations: list[tuple[Case, firing.ClockFacts, SlaPolicy]] = []
+    for row, due, policy in planned:
+        if row.id not in moved or not due.anything:
             continue
+        case = cases[row.case_id]
         facts = firing.ClockFacts(row.id, row.metric, row.side, row.target_seconds, row.due_at)
-        by_case.setdefault(row.case_id, []).append(facts)
-        plans[row.id] = (due, policy)
+        announced += firing.announcements(case, facts, due, now)
+        if due.breach and policy.escalation:
+            escalations.append((case, facts, policy))
         result.warnings += len(due.warnings)
         result.breaches += int(due.breach)
         result.lateness.append((now - row.fire_at).total_seconds())
-    for case_id, fired in by_case.items():
-        case = cases[case_id]
-        for facts in fired:
-            due, policy = plans[facts.id]
-            await firing.announce(session, case, facts, due, policy, now)
+    await events.record_many(session, announced)
+    for case, facts, policy in escalations:
+        await firing.escalate(session, case, facts, policy, now)
+    del tenants
     return result
+
+
+_MOVE_SQLITE = text(
+    """
+    UPDATE sla_clock
+    SET warned_pct = v.warned,
+        fire_at = v.fire_at,
+        state = CASE WHEN v.breach THEN 'breached' ELSE sla_clock.state END,
+        breached_at = CASE WHEN v.breach THEN sla_clock.due_at ELSE sla_clock.breached_at END
+    FROM (
+        SELECT json_extract(value, '$.id') AS id,
+               json_extract(value, '$.seen') AS seen,
+               json_extract(value, '$.warned') AS warned,
+               json_extract(value, '$.fire_at') AS fire_at,
+               json_extract(value, '$.breach') AS breach
+        FROM json_each(:payload)
+    ) AS v
+    WHERE sla_clock.id = v.id
+      AND +sla_clock.state = 'running'
+      AND +sla_clock.fire_at <= :now
+      AND sla_clock.warned_pct = v.seen
+    RETURNING sla_clock.id
+    """
+)
+"""The unary ``+`` keeps SQLite from scanning every running clock by the (state, fire_at) index
+and probing the plan for each: the plan is the outer loop, each row found by its primary key."""
+_MOVE_POSTGRES = text(
+    """
+    UPDATE sla_clock
+    SET warned_pct = v.warned,
+        fire_at = v.fire_at,
+        state = CASE WHEN v.breach THEN 'breached' ELSE sla_clock.state END,
+        breached_at = CASE WHEN v.breach THEN sla_clock.due_at ELSE sla_clock.breached_at END
+    FROM jsonb_to_recordset(CAST(:payload AS jsonb))
+        AS v(id bigint, seen int, warned int, fire_at timestamptz, breach boolean)
+    WHERE sla_clock.id = v.id
+      AND sla_clock.state = 'running'
+      AND sla_clock.fire_at <= :now
+      AND sla_clock.warned_pct = v.seen
+    RETURNING sla_clock.id
+    """
+)
+
+
+def _stored(value: datetime | None, sqlite: bool) -> str | None:
+    """A timestamp as the column stores it: SQLite keeps naive UTC text that compares as text."""
+    if value is None:
+        return None
+    value = value.astimezone(UTC)
+    if sqlite:
+        return value.replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")
+    return value.isoformat()
+
+
+async def _move(
+    session: AsyncSession, planned: list[tuple[Row[Any], clocks.Firing, SlaPolicy]], now: datetime
+) -> set[int]:
+    """Move every planned clock in one conditional UPDATE; return the ids it really moved.
+
+    A row moves only while it is still running, due, and at the ``warned_pct`` the plan was made
+    from: a clock another transaction fired or changed meanwhile is left alone (and not
+    announced). The plan travels as one JSON parameter, however many rows it covers.
+    """
+    if not planned:
+        return set()
+    sqlite = session.get_bind().dialect.name == "sqlite"
+    payload = json.dumps(
+        [
+            {
+                "id": row.id,
+                "seen": row.warned_pct,
+                "warned": due.warned_pct,
+                "fire_at": _stored(due.fire_at, sqlite),
+                "breach": due.breach,
+            }
+            for row, due, _ in planned
+        ]
+    )
+    statement = (_MOVE_SQLITE if sqlite else _MOVE_POSTGRES).bindparams(
+        bindparam("payload", type_=String()), bindparam("now", type_=UTCDateTime())
+    )
+    result = await session.execute(statement, {"payload": payload, "now": now})
+    return {int(moved) for moved in result.scalars()}
 
 
 async def sweep(
