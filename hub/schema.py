@@ -2,7 +2,7 @@
 
 from sqlmodel import SQLModel
 
-import hub.cases.models  # noqa: F401
+import hub.cases.models
 import hub.sla.models  # noqa: F401
 import routing.models  # noqa: F401
 import tenants.models  # noqa: F401

@@ -154,7 +154,7 @@ async def record_many(session: AsyncSession, items: list[Pending]) -> None:
     ]
     columns = _Entry.__slots__
     rows = [{name: getattr(entry, name) for name in columns} for entry in entries]
-    await session.execute(insert(CaseEvent.__table__), rows)  # type: ignore[arg-type]
+    await session.execute(insert(CaseEvent), rows)
     for item, entry in zip(items, entries, strict=True):
         await _publish(session, item.case, item.actor, entry)
 

@@ -40,9 +40,9 @@ def calendar_read(row: SlaCalendar, years: list[int] | None = None) -> CalendarR
         name=row.name,
         time_zone=row.time_zone,
         hours=row.hours,
-        holidays=row.holidays,  # type: ignore[arg-type]
-        closed_dates=row.closed_set(),  # type: ignore[arg-type]
-        working_dates=row.working_set(),  # type: ignore[arg-type]
+        holidays=row.holidays,
+        closed_dates=row.closed_set(),
+        working_dates=row.working_set(),
         created_at=row.created_at,
         updated_at=row.updated_at,
         holiday_years=holiday_years,
@@ -56,7 +56,7 @@ async def policy_read(session: AsyncSession, row: SlaPolicy) -> PolicyRead:
         name=row.name,
         is_default=row.is_default,
         calendar_id=row.calendar_id,
-        targets=row.targets,  # type: ignore[arg-type]
+        targets=row.targets,
         warning_thresholds=row.warning_thresholds,
         escalation=[EscalationStep.model_validate(step) for step in row.escalation],
         pause_when_waiting_on_host=row.pause_when_waiting_on_host,
@@ -136,7 +136,9 @@ async def update_policy(
     status_code=status.HTTP_204_NO_CONTENT,
     summary="Delete a policy no clock uses",
 )
-async def delete_policy(policy_id: uuid.UUID, session: SessionDep, principal: SlaManage) -> Response:
+async def delete_policy(
+    policy_id: uuid.UUID, session: SessionDep, principal: SlaManage
+) -> Response:
     await service.delete_policy(session, principal, policy_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 

@@ -4,7 +4,7 @@ and extra working days (China's public holidays and 调休 make-up working days 
 
 Exact and DST-safe: each day's opening hours are wall-clock times in the calendar's zone, turned
 into UTC instants with :mod:`zoneinfo`; business time is real elapsed time inside those intervals
-(a 00:00–24:00 day on which the clocks go back lasts 25 hours). All arithmetic is on
+(a 00:00-24:00 day on which the clocks go back lasts 25 hours). All arithmetic is on
 :class:`~datetime.timedelta`, never floats. Inputs and outputs are aware datetimes; outputs are UTC.
 """
 
@@ -15,6 +15,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
+from itertools import pairwise
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import holidays
@@ -72,7 +73,7 @@ def parse_hours(hours: Mapping[str, Sequence[str]]) -> tuple[tuple[Interval, ...
                 raise CalendarError(f"{text!r} ends before it starts", pointer)
             parsed.append((start, end))
         ordered = sorted(parsed)
-        for (_, end), (start, _) in zip(ordered, ordered[1:], strict=False):
+        for (_, end), (start, _) in pairwise(ordered):
             if start < end:
                 raise CalendarError(f"opening hours of {day} overlap", f"#/hours/{day}")
         week.append(tuple(ordered))
@@ -244,7 +245,7 @@ def _aware(value: datetime) -> datetime:
 
 
 def always_open(tz_name: str) -> BusinessCalendar:
-    """7×24 in ``tz_name`` (the calendar of a policy that names none)."""
+    """7x24 in ``tz_name`` (the calendar of a policy that names none)."""
     return BusinessCalendar(tz=zone(tz_name))
 
 

@@ -140,10 +140,7 @@ def plan(
             upcoming = at
             break
     breach = due_at < now  # an answer right at the due time is on time
-    if breach:
-        fire_at = None
-    else:
-        fire_at = due_at if upcoming is None else min(upcoming, due_at)
+    fire_at = None if breach else min(due_at, upcoming or due_at)
     return Firing(tuple(warnings), breach, warned, fire_at)
 
 
@@ -218,9 +215,7 @@ def pause(clock: SlaClock, cal: BusinessCalendar, now: datetime, reason: str) ->
         clock.due_at = None
 
 
-def resume(
-    clock: SlaClock, cal: BusinessCalendar, thresholds: list[int], now: datetime
-) -> None:
+def resume(clock: SlaClock, cal: BusinessCalendar, thresholds: list[int], now: datetime) -> None:
     clock.paused_at = None
     clock.pause_reason = None
     clock.resumed_at = now
@@ -260,7 +255,11 @@ def stop(clock: SlaClock, cal: BusinessCalendar, now: datetime) -> None:
 
 
 def retarget(
-    clock: SlaClock, cal: BusinessCalendar, thresholds: list[int], target_minutes: int, now: datetime
+    clock: SlaClock,
+    cal: BusinessCalendar,
+    thresholds: list[int],
+    target_minutes: int,
+    now: datetime,
 ) -> bool:
     """Give a live clock a new target (a priority or policy change); ``True`` if it changed.
 

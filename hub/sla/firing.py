@@ -52,7 +52,8 @@ class ClockFacts:
 
     @classmethod
     def of(cls, clock: SlaClock) -> ClockFacts:
-        assert clock.id is not None and clock.due_at is not None
+        assert clock.id is not None
+        assert clock.due_at is not None
         return cls(clock.id, clock.metric, clock.side, clock.target_seconds, clock.due_at)
 
     def data(self) -> dict[str, Any]:
@@ -65,7 +66,9 @@ class ClockFacts:
         }
 
 
-def announcements(case: Case, facts: ClockFacts, firing: clocks.Firing, now: datetime) -> list[Pending]:
+def announcements(
+    case: Case, facts: ClockFacts, firing: clocks.Firing, now: datetime
+) -> list[Pending]:
     """The ``sla.warning`` events of ``firing``, then its ``sla.breached``, to record."""
     actor, visibility = engine_actor(facts.side, case)
     out = [

@@ -87,9 +87,7 @@ class _Context:
         return self._calendars[policy.id]
 
 
-async def case_changed(
-    session: AsyncSession, case: Case, change: Change, *, now: datetime
-) -> None:
+async def case_changed(session: AsyncSession, case: Case, change: Change, *, now: datetime) -> None:
     """Bring the case's clocks in line with the case after ``change`` (see the module doc).
 
     Call it inside the unit of work that changed the case, with the case row locked, after its

@@ -17,10 +17,9 @@ import json
 import logging
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-
 from typing import Any
 
-from sqlalchemy import Row, String, bindparam, select, text
+from sqlalchemy import String, bindparam, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -60,28 +59,30 @@ async def sweep_batch(
     """Claim up to ``limit`` due clocks and fire them, in ``session``'s transaction."""
     now = now or utcnow()
     result = SweepResult()
-    rows = (
-        await session.execute(
-            select(
-                col(SlaClock.id),
-                col(SlaClock.case_id),
-                col(SlaClock.policy_id),
-                col(SlaClock.metric),
-                col(SlaClock.side),
-                col(SlaClock.target_seconds),
-                col(SlaClock.consumed_seconds),
-                col(SlaClock.resumed_at),
-                col(SlaClock.due_at),
-                col(SlaClock.fire_at),
-                col(SlaClock.warned_pct),
+    rows: list[Any] = list(
+        (
+            await session.execute(
+                select(
+                    col(SlaClock.id),
+                    col(SlaClock.case_id),
+                    col(SlaClock.policy_id),
+                    col(SlaClock.metric),
+                    col(SlaClock.side),
+                    col(SlaClock.target_seconds),
+                    col(SlaClock.consumed_seconds),
+                    col(SlaClock.resumed_at),
+                    col(SlaClock.due_at),
+                    col(SlaClock.fire_at),
+                    col(SlaClock.warned_pct),
+                )
+                .join(Case, col(Case.id) == col(SlaClock.case_id))
+                .where(col(SlaClock.state) == ClockState.running, col(SlaClock.fire_at) <= now)
+                .order_by(col(SlaClock.fire_at))
+                .limit(limit)
+                .with_for_update(of=[SlaClock, Case], skip_locked=True)
             )
-            .join(Case, col(Case.id) == col(SlaClock.case_id))
-            .where(col(SlaClock.state) == ClockState.running, col(SlaClock.fire_at) <= now)
-            .order_by(col(SlaClock.fire_at))
-            .limit(limit)
-            .with_for_update(of=[SlaClock, Case], skip_locked=True)  # type: ignore[list-item]
-        )
-    ).all()
+        ).all()
+    )
     result.claimed = len(rows)
     if not rows:
         return result
@@ -109,7 +110,7 @@ async def sweep_batch(
         ).scalars()
     }
     calendars = {p.id: await clocks.calendar_of(session, p) for p in policies.values()}
-    planned: list[tuple[Row[Any], clocks.Firing, SlaPolicy]] = []
+    planned: list[tuple[Any, clocks.Firing, SlaPolicy]] = []
     for row in rows:
         policy = policies.get(row.policy_id)
         if policy is None or row.resumed_at is None or row.due_at is None:
@@ -199,7 +200,7 @@ def _stored(value: datetime | None, sqlite: bool) -> str | None:
 
 
 async def _move(
-    session: AsyncSession, planned: list[tuple[Row[Any], clocks.Firing, SlaPolicy]], now: datetime
+    session: AsyncSession, planned: list[tuple[Any, clocks.Firing, SlaPolicy]], now: datetime
 ) -> set[int]:
     """Move every planned clock in one conditional UPDATE; return the ids it really moved.
 

@@ -101,11 +101,15 @@ async def attainment(
             col(SlaClock.state).in_((ClockState.met, ClockState.breached)),
         )
     )
-    for host_id, brand_id, side, row_metric, elapsed in finished.all():
-        times[(host_id, brand_id if side == Side.brand else None, row_metric)].append(elapsed)
+    for host_id, brand_id, side, row_metric, seconds in finished.all():
+        times[(host_id, brand_id if side == Side.brand else None, row_metric)].append(
+            int(seconds or 0)
+        )
     slugs = await _slugs(session, {k[0] for k in tally} | {k[1] for k in tally if k[1]})
     rows = []
-    for key in sorted(tally, key=lambda k: (slugs[k[0]], slugs.get(k[1], "") if k[1] else "", k[2])):
+    for key in sorted(
+        tally, key=lambda k: (slugs[k[0]], slugs.get(k[1], "") if k[1] else "", k[2])
+    ):
         bucket, elapsed = tally[key], sorted(times.get(key, []))
         completed = bucket["completed"]
         rows.append(
@@ -128,5 +132,7 @@ async def attainment(
 async def _slugs(session: AsyncSession, ids: set[uuid.UUID]) -> dict[uuid.UUID, str]:
     if not ids:
         return {}
-    rows = await session.execute(select(col(Tenant.id), col(Tenant.slug)).where(col(Tenant.id).in_(ids)))
+    rows = await session.execute(
+        select(col(Tenant.id), col(Tenant.slug)).where(col(Tenant.id).in_(ids))
+    )
     return {tenant_id: slug for tenant_id, slug in rows.all()}

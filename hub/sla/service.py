@@ -83,7 +83,13 @@ async def create_calendar(
     compile_input(data)
     await _unique_name(session, SlaCalendar, principal.tenant_id, data.name, None)
     now = now or utcnow()
-    row = SlaCalendar(tenant_id=principal.tenant_id, created_at=now, updated_at=now)
+    row = SlaCalendar(
+        tenant_id=principal.tenant_id,
+        name=data.name,
+        time_zone=data.time_zone,
+        created_at=now,
+        updated_at=now,
+    )
     _apply_calendar(row, data)
     session.add(row)
     await session.flush()
@@ -132,7 +138,9 @@ async def delete_calendar(
     await session.flush()
 
 
-def holiday_years(row: SlaCalendar, years: Iterable[int]) -> tuple[list[HolidayYearRead], list[str]]:
+def holiday_years(
+    row: SlaCalendar, years: Iterable[int]
+) -> tuple[list[HolidayYearRead], list[str]]:
     """The pre-filled public holidays of ``years`` and a warning for each year not announced."""
     if not row.holidays:
         return [], []
@@ -254,7 +262,7 @@ async def create_policy(
     await _validate_policy(session, principal, data)
     await _unique_name(session, SlaPolicy, principal.tenant_id, data.name, None)
     now = now or utcnow()
-    row = SlaPolicy(tenant_id=principal.tenant_id, created_at=now, updated_at=now)
+    row = SlaPolicy(tenant_id=principal.tenant_id, name=data.name, created_at=now, updated_at=now)
     _apply_policy(row, data)
     row.is_default = False
     session.add(row)
@@ -375,7 +383,7 @@ async def _live_clocks(session: AsyncSession, condition: object) -> list[tuple[S
             col(SlaClock.state).in_(LIVE),
             col(SlaClock.completed_at).is_(None),
         )
-        .with_for_update(of=SlaClock)  # type: ignore[arg-type]
+        .with_for_update(of=SlaClock)
     )
     return [(clock, str(priority)) for clock, priority in rows.all()]
 

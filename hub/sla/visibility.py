@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import ColumnElement, Select, and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -51,7 +52,9 @@ async def case_clocks(
         policy = await session.get(SlaPolicy, clock.policy_id)
         remaining = None
         if policy is not None:
-            remaining = clocks.remaining_seconds(clock, await clocks.calendar_of(session, policy), now)
+            remaining = clocks.remaining_seconds(
+                clock, await clocks.calendar_of(session, policy), now
+            )
         out.append(
             ClockRead(
                 metric=clock.metric,
@@ -72,13 +75,13 @@ async def case_clocks(
     return out
 
 
-def cases_matching(
-    kind: SlaFilter, tenant_id: uuid.UUID, *, brand_view: bool
-) -> Select[tuple[uuid.UUID]]:
+def cases_matching(kind: SlaFilter, tenant_id: uuid.UUID, *, brand_view: bool) -> Select[Any]:
     """Ids of cases with a clock the tenant may see that is at risk (past a warning threshold,
     not breached) or breached and not yet met."""
     if kind == SlaFilter.breached:
-        state = and_(col(SlaClock.state) == ClockState.breached, col(SlaClock.completed_at).is_(None))
+        state = and_(
+            col(SlaClock.state) == ClockState.breached, col(SlaClock.completed_at).is_(None)
+        )
     else:
         state = and_(
             col(SlaClock.state).in_((ClockState.running, ClockState.paused)),

@@ -72,7 +72,7 @@ async def make_sla_world(
     **policy: Any,
 ) -> SlaWorld:
     """A host with ``brands`` active partner brands (brand i sells ``world.sku(i)``), a business
-    calendar (weekdays 09:00–21:00 Shanghai with China's holidays, unless given) and a default
+    calendar (weekdays 09:00-21:00 Shanghai with China's holidays, unless given) and a default
     policy built by :func:`policy_body` with ``policy`` overrides."""
     tag = uuid.uuid4().hex[:8]
     host = await tenants_service.create_tenant(
@@ -97,8 +97,12 @@ async def make_sla_world(
         world.host_p,
         CalendarIn.model_validate(
             calendar
-            or {"name": "Office", "time_zone": "Asia/Shanghai", "hours": WEEKDAYS_9_21,
-                "holidays": "CN"}
+            or {
+                "name": "Office",
+                "time_zone": "Asia/Shanghai",
+                "hours": WEEKDAYS_9_21,
+                "holidays": "CN",
+            }
         ),
     )
     created = await sla_service.create_policy(

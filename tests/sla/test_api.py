@@ -65,10 +65,13 @@ async def test_calendar_lists_pre_filled_holidays_and_flags_unannounced_years(
     )
     body = read.json()
     announced, unannounced = body["holiday_years"]
-    assert announced["announced"] and announced["working"]  # 调休 Saturdays listed
-    assert not unannounced["announced"] and unannounced["working"] == []
+    assert announced["announced"]
+    assert announced["working"]
+    assert not unannounced["announced"]
+    assert unannounced["working"] == []
     assert any(str(last + 1) in warning for warning in body["warnings"])
-    assert body["hours"]["mon"] == ["09:00-21:00"] and "sat" not in body["hours"]
+    assert body["hours"]["mon"] == ["09:00-21:00"]
+    assert "sat" not in body["hours"]
 
 
 @pytest.mark.parametrize(
@@ -138,12 +141,15 @@ async def test_brands_read_the_policies_of_their_partnerships_but_cannot_write(
         json=policy(name="Strict", is_default=False, partnership_ids=[pids[0]]),
         headers=world.host.auth,
     )
-    assert strict.status_code == 201 and strict.json()["partnership_ids"] == [pids[0]]
+    assert strict.status_code == 201
+    assert strict.json()["partnership_ids"] == [pids[0]]
     first = await http.get("/v1/sla/policies", headers=world.brands[0].auth)
     assert {p["name"] for p in first.json()} == {"Standard", "Strict"}
     second = await http.get("/v1/sla/policies", headers=world.brands[1].auth)
     assert {p["name"] for p in second.json()} == {"Standard"}
-    refused = await http.post("/v1/sla/policies", json=policy(name="x"), headers=world.brands[0].auth)
+    refused = await http.post(
+        "/v1/sla/policies", json=policy(name="x"), headers=world.brands[0].auth
+    )
     assert refused.status_code == 403
     stranger = await make_world(http, db, brands=0)
     hidden = await http.get(f"/v1/sla/policies/{strict.json()['id']}", headers=stranger.host.auth)
@@ -157,8 +163,10 @@ async def test_one_default_per_host(http: httpx.AsyncClient, db: Database) -> No
     second = (
         await http.post("/v1/sla/policies", json=policy(name="New"), headers=world.host.auth)
     ).json()
-    listed = {p["name"]: p["is_default"] for p in
-              (await http.get("/v1/sla/policies", headers=world.host.auth)).json()}
+    listed = {
+        p["name"]: p["is_default"]
+        for p in (await http.get("/v1/sla/policies", headers=world.host.auth)).json()
+    }
     assert listed == {"New": True, "Standard": False}
     assert first["id"] != second["id"]
 
@@ -171,7 +179,9 @@ async def test_scopes_are_enforced(http: httpx.AsyncClient, db: Database) -> Non
     assert (await http.get("/v1/reports/sla", headers=host.auth)).status_code == 403
 
 
-async def test_clocks_on_cases_filters_and_the_report(http: httpx.AsyncClient, db: Database) -> None:
+async def test_clocks_on_cases_filters_and_the_report(
+    http: httpx.AsyncClient, db: Database
+) -> None:
     world = await make_world(http, db, brands=2)
     host, brand, other = world.host, world.brands[0], world.brands[1]
     created = await http.post(
@@ -180,17 +190,28 @@ async def test_clocks_on_cases_filters_and_the_report(http: httpx.AsyncClient, d
         headers=host.auth,
     )
     assert created.status_code == 201, created.text
-    late = (await http.post("/v1/cases", json=case_body(product={"sku": f"SKU-0-{brand.slug}"}),
-                            headers=host.auth)).json()
-    fine = (await http.post("/v1/cases",
-                            json=case_body(product={"sku": f"SKU-0-{brand.slug}"},
-                                           order={"order_id": "DY-2"}),
-                            headers=host.auth)).json()
+    late = (
+        await http.post(
+            "/v1/cases", json=case_body(product={"sku": f"SKU-0-{brand.slug}"}), headers=host.auth
+        )
+    ).json()
+    fine = (
+        await http.post(
+            "/v1/cases",
+            json=case_body(product={"sku": f"SKU-0-{brand.slug}"}, order={"order_id": "DY-2"}),
+            headers=host.auth,
+        )
+    ).json()
     assert {(c["side"], c["metric"]) for c in fine["sla"]} == {
-        ("host", "resolution"), ("brand", "first_response"), ("brand", "resolution"),
+        ("host", "resolution"),
+        ("brand", "first_response"),
+        ("brand", "resolution"),
     }
-    reply = await http.post(f"/v1/cases/{fine['id']}/comments",
-                            json={"body": "on it", "visibility": "partners"}, headers=brand.auth)
+    reply = await http.post(
+        f"/v1/cases/{fine['id']}/comments",
+        json={"body": "on it", "visibility": "partners"},
+        headers=brand.auth,
+    )
     assert reply.status_code == 201
 
     result = await jobs.sweep(db, now=utcnow() + timedelta(minutes=5))
@@ -200,7 +221,8 @@ async def test_clocks_on_cases_filters_and_the_report(http: httpx.AsyncClient, d
     assert {c["side"] for c in brand_view["sla"]} == {"brand"}  # not the host's own clock
     first = next(c for c in brand_view["sla"] if c["metric"] == "first_response")
     assert first["state"] == "breached"
-    assert first["breached_at"] is not None and first["due_at"] == first["breached_at"]
+    assert first["breached_at"] is not None
+    assert first["due_at"] == first["breached_at"]
     host_view = (await http.get(f"/v1/cases/{late['id']}", headers=host.auth)).json()
     assert {c["side"] for c in host_view["sla"]} == {"host", "brand"}
 
@@ -215,29 +237,36 @@ async def test_clocks_on_cases_filters_and_the_report(http: httpx.AsyncClient, d
     await jobs.sweep(db, now=utcnow() + timedelta(minutes=8))
     for who in (host, brand):
         assert await listed(who, "at_risk") == [fine["id"], late["id"]]
-    assert (await http.get("/v1/cases", params={"sla": "breached"}, headers=other.auth)
-            ).json()["items"] == []
-    assert (await http.get("/v1/cases", params={"sla": "late"}, headers=host.auth)
-            ).status_code == 422
+    assert (await http.get("/v1/cases", params={"sla": "breached"}, headers=other.auth)).json()[
+        "items"
+    ] == []
+    assert (
+        await http.get("/v1/cases", params={"sla": "late"}, headers=host.auth)
+    ).status_code == 422
 
     report = (await http.get("/v1/reports/sla", headers=host.auth)).json()
     rows = {(r["brand"], r["metric"]): r for r in report["rows"]}
     first_response = rows[(brand.slug, "first_response")]
-    assert first_response["completed"] == 1 and first_response["met"] == 1
+    assert first_response["completed"] == 1
+    assert first_response["met"] == 1
     assert first_response["met_pct"] == 100.0
     assert first_response["open_breached"] == 1
     assert rows[(None, "resolution")]["open"] == 2
     brand_report = (await http.get("/v1/reports/sla", headers=brand.auth)).json()
     assert {r["brand"] for r in brand_report["rows"]} == {brand.slug}
-    assert (await http.get("/v1/reports/sla", params={"from": "2025-01-01T00:00:00"},
-                           headers=host.auth)).status_code == 422
+    assert (
+        await http.get("/v1/reports/sla", params={"from": "2025-01-01T00:00:00"}, headers=host.auth)
+    ).status_code == 422
 
 
 async def test_a_policy_in_use_cannot_be_deleted(http: httpx.AsyncClient, db: Database) -> None:
     world = await make_world(http, db, brands=1)
     created = (await http.post("/v1/sla/policies", json=policy(), headers=world.host.auth)).json()
-    await http.post("/v1/cases", json=case_body(product={"sku": f"SKU-0-{world.brands[0].slug}"}),
-                    headers=world.host.auth)
+    await http.post(
+        "/v1/cases",
+        json=case_body(product={"sku": f"SKU-0-{world.brands[0].slug}"}),
+        headers=world.host.auth,
+    )
     response = await http.delete(f"/v1/sla/policies/{created['id']}", headers=world.host.auth)
     assert response.status_code == 409
     calendar = (await http.post("/v1/sla/calendars", json=OFFICE, headers=world.host.auth)).json()
@@ -246,6 +275,7 @@ async def test_a_policy_in_use_cannot_be_deleted(http: httpx.AsyncClient, db: Da
         json=policy(calendar_id=calendar["id"]),
         headers=world.host.auth,
     )
-    assert updated.status_code == 200 and updated.json()["calendar_id"] == calendar["id"]
+    assert updated.status_code == 200
+    assert updated.json()["calendar_id"] == calendar["id"]
     in_use = await http.delete(f"/v1/sla/calendars/{calendar['id']}", headers=world.host.auth)
     assert in_use.status_code == 409

@@ -50,7 +50,7 @@ def test_across_a_weekend() -> None:
 
 def test_across_a_public_holiday() -> None:
     cal = office(holidays_country="CN")
-    # 2025-05-01..05 is the Labour Day break (Thu–Mon); Wednesday 20:00 + 2 h → Tuesday 6 May.
+    # 2025-05-01..05 is the Labour Day break (Thu-Mon); Wednesday 20:00 + 2 h → Tuesday 6 May.
     assert cal.add(local(2025, 4, 30, 20), 2 * H) == local(2025, 5, 6, 10)
     without = office()
     assert without.add(local(2025, 4, 30, 20), 2 * H) == local(2025, 5, 1, 10)
@@ -133,7 +133,11 @@ def test_add_and_between_agree(seed: int) -> None:
     rng = random.Random(seed)
     cal = calendars.build(
         time_zone="Asia/Shanghai",
-        hours={"mon": ["09:00-12:00", "13:30-21:00"], "wed": ["00:00-24:00"], "sat": ["10:00-16:00"]},
+        hours={
+            "mon": ["09:00-12:00", "13:30-21:00"],
+            "wed": ["00:00-24:00"],
+            "sat": ["10:00-16:00"],
+        },
         holidays_country="CN",
     )
     for _ in range(200):
@@ -148,7 +152,8 @@ def test_unannounced_year_is_flagged_not_guessed() -> None:
     last = calendars.china_announced_through()
     announced = calendars.china_year(last)
     later = calendars.china_year(last + 1)
-    assert announced.announced and announced.working
+    assert announced.announced
+    assert announced.working
     assert not later.announced
     assert later.working == frozenset()  # no make-up days invented
     assert date(last + 1, 1, 1) in later.closed  # the statutory New Year's Day is certain

@@ -32,7 +32,7 @@ WORKER = [sys.executable, "-c", "from hub.cli import app; app()", "worker"]
 
 
 async def _seed(db: Database, *, warn_in: float, due_in: float) -> list[int]:
-    """``CLOCKS`` running clocks on a 7×24 policy warning at 50 %: the warning ``warn_in``
+    """``CLOCKS`` running clocks on a 7x24 policy warning at 50 %: the warning ``warn_in``
     seconds from now (negative: already due), the due time ``due_in`` seconds from now."""
     now = utcnow()
     target = 2 * (due_in - warn_in)
@@ -83,8 +83,9 @@ async def _seed(db: Database, *, warn_in: float, due_in: float) -> list[int]:
             for case in cases
         ]
         await session.execute(insert(SlaClock), clocks)
-        ids = (await session.execute(select(col(SlaClock.id)).where(
-            col(SlaClock.host_id) == host.id))).scalars()
+        ids = (
+            await session.execute(select(col(SlaClock.id)).where(col(SlaClock.host_id) == host.id))
+        ).scalars()
         return list(ids)
 
 
