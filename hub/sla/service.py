@@ -16,19 +16,16 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from hub.cases.models import Case
 from hub.core.errors import NotFound
 from hub.core.models import utcnow
 from hub.core.security import Principal
 from hub.core.tenancy import get_owned, scoped_select
-from hub.sla import calendars, clocks
+from hub.sla import calendars, clocks, rebasing
 from hub.sla.calendars import BusinessCalendar, CalendarError
 from hub.sla.errors import HostOnly, InUse, InvalidSla, SlaNotFound
 from hub.sla.models import Side, SlaCalendar, SlaClock, SlaPolicy
 from hub.sla.schemas import CalendarIn, HolidayDay, HolidayYearRead, PolicyIn
 from tenants.models import Partnership
-
-LIVE = clocks.LIVE_STATES
 
 
 def require_host(principal: Principal) -> None:
@@ -113,12 +110,14 @@ async def update_calendar(
     policies = (
         await session.execute(select(SlaPolicy).where(col(SlaPolicy.calendar_id) == row.id))
     ).scalars()
-    affected = await _live_clocks(session, col(SlaClock.policy_id).in_([p.id for p in policies]))
-    await _checkpoint(session, affected, now)
+    affected = await rebasing.live_clocks(
+        session, col(SlaClock.policy_id).in_([p.id for p in policies])
+    )
+    await rebasing.checkpoint(session, affected, now)
     _apply_calendar(row, data)
     row.updated_at = now
     await session.flush()
-    await _rebase(session, affected, {})
+    await rebasing.rebase(session, affected, {})
     return row
 
 
@@ -285,14 +284,14 @@ async def update_policy(
     row = await get_owned(session, SlaPolicy, policy_id, principal, for_update=True)
     await _validate_policy(session, principal, data)
     await _unique_name(session, SlaPolicy, principal.tenant_id, data.name, row.id)
-    affected = await _live_clocks(session, col(SlaClock.policy_id) == row.id)
-    await _checkpoint(session, affected, now)
+    affected = await rebasing.live_clocks(session, col(SlaClock.policy_id) == row.id)
+    await rebasing.checkpoint(session, affected, now)
     was_default = row.is_default
     _apply_policy(row, data)
     row.is_default = was_default
     row.updated_at = now
     await session.flush()
-    await _rebase(session, affected, {})
+    await rebasing.rebase(session, affected, {})
     await _assign(session, principal, row, data, now)
     return row
 
@@ -301,7 +300,7 @@ async def delete_policy(session: AsyncSession, principal: Principal, policy_id: 
     """Delete a policy no clock runs on; partnerships on it fall back to the host's default."""
     require_host(principal)
     row = await get_owned(session, SlaPolicy, policy_id, principal)
-    running = await _live_clocks(session, col(SlaClock.policy_id) == row.id)
+    running = await rebasing.live_clocks(session, col(SlaClock.policy_id) == row.id)
     if running:
         raise InUse(f"{len(running)} running clocks use this policy; move them first")
     referenced = (
@@ -357,7 +356,7 @@ async def _assign(
         old = effective(before[partnership.id], old_default)
         new = effective(partnership.sla_policy_id, new_default)
         if old != new and new is not None:
-            await _move(
+            await rebasing.move(
                 session,
                 (col(SlaClock.host_id) == host_id)
                 & (col(SlaClock.brand_id) == partnership.brand_id)
@@ -366,58 +365,9 @@ async def _assign(
                 now,
             )
     if new_default is not None and (old_default is None or old_default.id != new_default.id):
-        await _move(
+        await rebasing.move(
             session,
             (col(SlaClock.host_id) == host_id) & (col(SlaClock.side) == Side.host),
             new_default.id,
             now,
         )
-
-
-async def _live_clocks(session: AsyncSession, condition: object) -> list[tuple[SlaClock, str]]:
-    rows = await session.execute(
-        select(SlaClock, col(Case.priority))
-        .join(Case, col(Case.id) == col(SlaClock.case_id))
-        .where(
-            condition,  # type: ignore[arg-type]
-            col(SlaClock.state).in_(LIVE),
-            col(SlaClock.completed_at).is_(None),
-        )
-        .with_for_update(of=SlaClock)
-    )
-    return [(clock, str(priority)) for clock, priority in rows.all()]
-
-
-async def _checkpoint(
-    session: AsyncSession, affected: list[tuple[SlaClock, str]], now: datetime
-) -> None:
-    for clock, _ in affected:
-        policy = await session.get(SlaPolicy, clock.policy_id)
-        if policy is not None:
-            clocks.checkpoint(clock, await clocks.calendar_of(session, policy), now)
-    await session.flush()
-
-
-async def _rebase(
-    session: AsyncSession, affected: list[tuple[SlaClock, str]], moves: dict[int, uuid.UUID]
-) -> None:
-    for clock, priority in affected:
-        assert clock.id is not None
-        policy = await session.get(SlaPolicy, moves.get(clock.id, clock.policy_id))
-        if policy is None:
-            continue
-        cal = await clocks.calendar_of(session, policy)
-        clocks.rebase(clock, policy, cal, policy.target_minutes(clock.metric, priority))
-    await session.flush()
-
-
-async def _move(
-    session: AsyncSession, condition: object, policy_id: uuid.UUID, now: datetime
-) -> None:
-    affected = [
-        (clock, priority)
-        for clock, priority in await _live_clocks(session, condition)
-        if clock.policy_id != policy_id
-    ]
-    await _checkpoint(session, affected, now)
-    await _rebase(session, affected, {clock.id: policy_id for clock, _ in affected if clock.id})
