@@ -81,7 +81,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     app.state.oauth_server = oauth.CaseHubAuthorizationServer(settings, keys)
     app.state.storage = LocalStorage(settings.var_dir / "attachments")
 
-    bus.subscribe(webhooks_handlers.on_event)
+    bus.subscribe(webhooks_handlers.on_event, many=webhooks_handlers.on_events)
     install_problem_handlers(app)
     app.include_router(oauth.router)
     app.include_router(tenants_api.router)

@@ -73,7 +73,7 @@ def worker() -> None:
 
     async def run() -> None:
         db = Database(settings.database_url, pool_size=settings.db_pool_size)
-        bus.subscribe(webhooks_handlers.on_event)
+        bus.subscribe(webhooks_handlers.on_event, many=webhooks_handlers.on_events)
         scheduler = build_scheduler(db, settings)
         scheduler.start()
         dispatcher = Dispatcher(db, settings)

@@ -125,7 +125,7 @@ async def record(
     )
     session.add(event)
     await session.flush()
-    await _publish(session, case, actor, event)
+    await bus.publish(session, await _domain_event(session, case, actor, event))
     return event
 
 
@@ -154,9 +154,13 @@ async def record_many(session: AsyncSession, items: list[Pending]) -> None:
     ]
     columns = _Entry.__slots__
     rows = [{name: getattr(entry, name) for name in columns} for entry in entries]
-    await session.execute(insert(CaseEvent), rows)
-    for item, entry in zip(items, entries, strict=True):
-        await _publish(session, item.case, item.actor, entry)
+    table: Any = CaseEvent.__table__  # type: ignore[attr-defined]  # Core: ORM bulk costs more
+    await session.execute(insert(table), rows)
+    published = [
+        await _domain_event(session, item.case, item.actor, entry)
+        for item, entry in zip(items, entries, strict=True)
+    ]
+    await bus.publish_many(session, published)
 
 
 @dataclass(slots=True)
@@ -175,9 +179,9 @@ class _Entry:
     created_at: datetime
 
 
-async def _publish(
+async def _domain_event(
     session: AsyncSession, case: Case, actor: Actor, event: CaseEvent | _Entry
-) -> None:
+) -> DomainEvent:
     visibility = event.visibility
     event_type = event.type
     views: dict[uuid.UUID, dict[str, Any]] = {}
@@ -191,22 +195,19 @@ async def _publish(
             **event.data,
         }
     brand = await tenant(session, case.brand_id)
-    await bus.publish(
-        session,
-        DomainEvent(
-            id=event.uid,
-            type=event_type,
-            occurred_at=event.created_at,
-            case_id=case.id,
-            views=views,
-            attributes={
-                "priority": case.priority.value,
-                "case_type": case.type.value,
-                "status": case.status.value,
-                "host_queue": case.host_queue,
-                "brand_team_id": None if case.brand_team_id is None else str(case.brand_team_id),
-                "brand_slug": None if brand is None else brand.slug,
-                "visibility": visibility.value,
-            },
-        ),
+    return DomainEvent(
+        id=event.uid,
+        type=event_type,
+        occurred_at=event.created_at,
+        case_id=case.id,
+        views=views,
+        attributes={
+            "priority": case.priority.value,
+            "case_type": case.type.value,
+            "status": case.status.value,
+            "host_queue": case.host_queue,
+            "brand_team_id": None if case.brand_team_id is None else str(case.brand_team_id),
+            "brand_slug": None if brand is None else brand.slug,
+            "visibility": visibility.value,
+        },
     )

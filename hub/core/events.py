@@ -9,7 +9,7 @@ Handlers must not commit, sleep or do network I/O.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -35,19 +35,38 @@ class DomainEvent:
 
 
 EventHandler = Callable[[AsyncSession, DomainEvent], Awaitable[None]]
+BatchHandler = Callable[[AsyncSession, Sequence[DomainEvent]], Awaitable[None]]
 
 
 class EventBus:
     def __init__(self) -> None:
         self._handlers: list[EventHandler] = []
+        self._batch: dict[EventHandler, BatchHandler] = {}
 
-    def subscribe(self, handler: EventHandler) -> None:
+    def subscribe(self, handler: EventHandler, *, many: BatchHandler | None = None) -> None:
+        """Call ``handler`` for each event; ``many``, if given, takes a whole batch of them at
+        once (see :meth:`publish_many`) and must do what ``handler`` would do for each."""
         if handler not in self._handlers:
             self._handlers.append(handler)
+        if many is not None:
+            self._batch[handler] = many
 
     async def publish(self, session: AsyncSession, event: DomainEvent) -> None:
         for handler in self._handlers:
             await handler(session, event)
+
+    async def publish_many(self, session: AsyncSession, events: Sequence[DomainEvent]) -> None:
+        """Publish ``events`` in order: each handler gets them all (one call if it takes
+        batches) before the next handler does."""
+        if not events:
+            return
+        for handler in self._handlers:
+            many = self._batch.get(handler)
+            if many is not None:
+                await many(session, events)
+            else:
+                for event in events:
+                    await handler(session, event)
 
 
 bus = EventBus()
