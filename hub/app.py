@@ -25,7 +25,7 @@ from hub.scheduler import build_scheduler
 from hub.sla import api as sla_api
 from routing import api as routing_api
 from tenants import api as tenants_api
-from tenants import oauth
+from tenants import catalog_api, oauth
 from webhooks import api as webhooks_api
 from webhooks import handlers as webhooks_handlers
 from webhooks.dispatcher import Dispatcher
@@ -93,7 +93,10 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     app.add_middleware(
         RequestContext,
         max_body_bytes=settings.max_body_bytes,
-        large_bodies=((ATTACHMENT_UPLOAD, settings.attachment_max_bytes + 64 * 1024),),
+        large_bodies=(
+            (ATTACHMENT_UPLOAD, settings.attachment_max_bytes + 64 * 1024),
+            (catalog_api.CATALOG_UPLOAD, catalog_api.CATALOG_UPLOAD_MAX_BYTES),
+        ),
     )
     return app
 

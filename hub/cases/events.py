@@ -17,10 +17,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub.cases.access import Party, event_readers
 from hub.cases.models import ActorKind, Case, CaseEvent, Visibility
+from hub.core.db import keep_loaded
 from hub.core.events import DomainEvent, bus
 from hub.core.models import utcnow
 from hub.core.security import Principal, PrincipalKind
 from tenants.models import Tenant
+
+SUMMARY_DESCRIPTION_CHARS = 2000
+"""Events carry the start of the description; the API has all of it (payloads stay small)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,7 +49,11 @@ class Actor:
 
 
 async def tenant(session: AsyncSession, tenant_id: uuid.UUID | None) -> Tenant | None:
-    return None if tenant_id is None else await session.get(Tenant, tenant_id)
+    if tenant_id is None:
+        return None
+    row = await session.get(Tenant, tenant_id)
+    keep_loaded(session, row)
+    return row
 
 
 def tenant_ref(row: Tenant | None) -> dict[str, str] | None:
@@ -61,6 +69,8 @@ async def case_summary(session: AsyncSession, case: Case, party: Party) -> dict[
         "id": str(case.id),
         "number": case.number,
         "title": case.title,
+        "description": case.description[:SUMMARY_DESCRIPTION_CHARS],
+        "description_truncated": len(case.description) > SUMMARY_DESCRIPTION_CHARS,
         "type": case.type.value,
         "priority": case.priority.value,
         "status": case.status.value,
@@ -74,6 +84,7 @@ async def case_summary(session: AsyncSession, case: Case, party: Party) -> dict[
         },
         "live_session_id": None if case.live_session_id is None else str(case.live_session_id),
         "tags": list(case.tags),
+        "custom_fields": dict(case.custom_fields),
     }
     if party == Party.host:
         summary["queue"] = case.host_queue

@@ -7,55 +7,62 @@ own. Imports nothing of :mod:`hub.cases`, which calls in here.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, or_, select
+from sqlalchemy import Select, and_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from hub.core.models import utcnow
 from hub.sla import clocks
+from hub.sla.calendars import BusinessCalendar
 from hub.sla.models import ClockState, Side, SlaClock, SlaPolicy
 from hub.sla.schemas import ClockRead, SlaFilter
 
 
 def _visible(
-    host_id: uuid.UUID, brand_id: uuid.UUID | None, reader_id: uuid.UUID
-) -> ColumnElement[bool]:
-    if reader_id == host_id:
-        own = col(SlaClock.side) == Side.host
-        return or_(own, and_(col(SlaClock.side) == Side.brand, col(SlaClock.brand_id) == brand_id))
-    return and_(col(SlaClock.side) == Side.brand, col(SlaClock.brand_id) == reader_id)
+    clock: SlaClock, host_id: uuid.UUID, brand_id: uuid.UUID | None, reader: uuid.UUID
+) -> bool:
+    if reader == host_id:
+        return clock.side == Side.host or clock.brand_id == brand_id
+    return clock.side == Side.brand and clock.brand_id == reader
 
 
-async def case_clocks(
+async def clocks_of_cases(
     session: AsyncSession,
+    cases: Sequence[tuple[uuid.UUID, uuid.UUID, uuid.UUID | None]],
     *,
-    case_id: uuid.UUID,
-    host_id: uuid.UUID,
-    brand_id: uuid.UUID | None,
     reader_id: uuid.UUID,
     now: datetime | None = None,
-) -> list[ClockRead]:
-    """The clocks of a case that ``reader_id``'s tenant may see, newest cycle last."""
+) -> dict[uuid.UUID, list[ClockRead]]:
+    """The clocks of each ``(case id, host id, brand id)`` that ``reader_id``'s tenant may see,
+    oldest first; one query for the lot."""
+    if not cases:
+        return {}
     now = now or utcnow()
+    owners = {case_id: (host_id, brand_id) for case_id, host_id, brand_id in cases}
     rows = (
         await session.execute(
             select(SlaClock)
-            .where(col(SlaClock.case_id) == case_id, _visible(host_id, brand_id, reader_id))
+            .where(col(SlaClock.case_id).in_(list(owners)))
             .order_by(col(SlaClock.id))
         )
     ).scalars()
-    out = []
+    calendars: dict[uuid.UUID, BusinessCalendar | None] = {}
+    out: dict[uuid.UUID, list[ClockRead]] = {}
     for clock in rows:
-        policy = await session.get(SlaPolicy, clock.policy_id)
-        remaining = None
-        if policy is not None:
-            remaining = clocks.remaining_seconds(
-                clock, await clocks.calendar_of(session, policy), now
+        host_id, brand_id = owners[clock.case_id]
+        if not _visible(clock, host_id, brand_id, reader_id):
+            continue
+        if clock.policy_id not in calendars:
+            policy = await session.get(SlaPolicy, clock.policy_id)
+            calendars[clock.policy_id] = (
+                None if policy is None else await clocks.calendar_of(session, policy)
             )
-        out.append(
+        cal = calendars[clock.policy_id]
+        out.setdefault(clock.case_id, []).append(
             ClockRead(
                 metric=clock.metric,
                 side=clock.side,
@@ -63,7 +70,9 @@ async def case_clocks(
                 target_minutes=clock.target_seconds // 60,
                 started_at=clock.started_at,
                 due_at=clock.due_at,
-                remaining_seconds=remaining,
+                remaining_seconds=None
+                if cal is None
+                else clocks.remaining_seconds(clock, cal, now),
                 paused=clock.paused_at is not None,
                 pause_reason=clock.pause_reason,
                 warned_pct=clock.warned_pct,
