@@ -223,6 +223,7 @@ async def _new(
 async def _start_next_response(ctx: _Context, existing: list[SlaClock], now: datetime) -> None:
     """A host or buyer message the brand has to answer, unless an answer is already owed."""
     brand_id = ctx.case.brand_id
+    assert brand_id is not None
     owed = [
         c
         for c in existing
@@ -233,7 +234,7 @@ async def _start_next_response(ctx: _Context, existing: list[SlaClock], now: dat
     ]
     if owed:
         return
-    policy = await clocks.partnership_policy(ctx.session, ctx.case.tenant_id, brand_id)  # type: ignore[arg-type]
+    policy = await clocks.partnership_policy(ctx.session, ctx.case.tenant_id, brand_id)
     await _new(ctx, policy, Side.brand, (Metric.next_response,), now)
 
 

@@ -29,6 +29,7 @@ from hub.cases.models import Case
 from hub.core.db import Database
 from hub.core.models import UTCDateTime, utcnow
 from hub.sla import clocks, firing
+from hub.sla.calendars import CalendarError
 from hub.sla.models import ClockState, SlaClock, SlaPolicy
 from tenants.models import Tenant
 
@@ -112,19 +113,22 @@ async def sweep_batch(
     calendars = {p.id: await clocks.calendar_of(session, p) for p in policies.values()}
     planned: list[tuple[Any, clocks.Firing, SlaPolicy]] = []
     for row in rows:
-        policy = policies.get(row.policy_id)
-        if policy is None or row.resumed_at is None or row.due_at is None:
-            continue
-        due = clocks.plan(
-            calendars[policy.id],
-            policy.warning_thresholds,
-            target=row.target_seconds,
-            consumed=row.consumed_seconds,
-            resumed_at=row.resumed_at,
-            due_at=row.due_at,
-            warned_pct=row.warned_pct,
-            now=now,
-        )
+        policy = policies[row.policy_id]
+        try:
+            due = clocks.plan(
+                calendars[policy.id],
+                policy.warning_thresholds,
+                target=row.target_seconds,
+                consumed=row.consumed_seconds,
+                resumed_at=row.resumed_at,
+                due_at=row.due_at,
+                warned_pct=row.warned_pct,
+                now=now,
+            )
+        except CalendarError:
+            # A calendar closed for years: park the clock rather than fail every sweep on it.
+            log.exception("sla clock parked", extra={"clock_id": row.id})
+            due = clocks.Firing((), False, row.warned_pct, None)
         planned.append((row, due, policy))
     moved = await _move(session, planned, now)
     announced: list[Pending] = []

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -39,15 +39,19 @@ def require_host(principal: Principal) -> None:
 def compile_input(data: CalendarIn) -> BusinessCalendar:
     """Validate a calendar definition (422 naming the field)."""
     try:
-        return calendars.build(
+        compiled = calendars.build(
             time_zone=data.time_zone,
             hours=data.hours,
             closed_dates=data.closed_dates,
             working_dates=data.working_dates,
             holidays_country=data.holidays,
         )
+        compiled.add(utcnow(), timedelta(hours=1))
     except CalendarError as exc:
+        if exc.pointer == "#/calendar_id":  # closed dates leave no hour of work for years
+            raise InvalidSla("the calendar hardly ever opens", "#/closed_dates") from exc
         raise InvalidSla(str(exc), exc.pointer) from exc
+    return compiled
 
 
 def _apply_calendar(row: SlaCalendar, data: CalendarIn) -> None:

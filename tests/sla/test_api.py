@@ -279,3 +279,17 @@ async def test_a_policy_in_use_cannot_be_deleted(http: httpx.AsyncClient, db: Da
     assert updated.json()["calendar_id"] == calendar["id"]
     in_use = await http.delete(f"/v1/sla/calendars/{calendar['id']}", headers=world.host.auth)
     assert in_use.status_code == 409
+
+
+async def test_a_calendar_that_never_opens_is_422(http: httpx.AsyncClient, db: Database) -> None:
+    world = await make_world(http, db, brands=0)
+    today = utcnow().date()
+    monday = today - timedelta(days=today.weekday())
+    mondays = [(monday + timedelta(weeks=n)).isoformat() for n in range(170)]
+    response = await http.post(
+        "/v1/sla/calendars",
+        json={"name": "Mondays", "hours": {"mon": ["09:00-10:00"]}, "closed_dates": mondays},
+        headers=world.host.auth,
+    )
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["pointer"] == "#/closed_dates"
