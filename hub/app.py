@@ -15,6 +15,7 @@ from sqlalchemy import text
 from hub.cases import api as cases_api
 from hub.cases.storage import LocalStorage
 from hub.core import migrations
+from hub.core.crypto import SecretBox, load_secret_box
 from hub.core.db import Database
 from hub.core.events import bus
 from hub.core.middleware import RequestContext
@@ -23,6 +24,9 @@ from hub.core.security import KeyRing, load_key_ring
 from hub.core.settings import Settings
 from hub.scheduler import build_scheduler
 from hub.sla import api as sla_api
+from notifiers import api as notifiers_api
+from notifiers import handlers as notifiers_handlers
+from notifiers.dispatcher import Dispatcher as NotifierDispatcher
 from routing import api as routing_api
 from tenants import api as tenants_api
 from tenants import catalog_api, oauth
@@ -50,11 +54,15 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
             owns_db = True
         else:
             owns_db = False
-        dispatcher = None
+        workers: list[Dispatcher | NotifierDispatcher] = []
         scheduler = None
         if state_settings.run_scheduler:
-            dispatcher = Dispatcher(app.state.db, state_settings)
-            dispatcher.start()
+            workers = [
+                Dispatcher(app.state.db, state_settings),
+                NotifierDispatcher(app.state.db, state_settings, app.state.secret_box),
+            ]
+            for worker in workers:
+                worker.start()
             scheduler = build_scheduler(app.state.db, state_settings)
             scheduler.start()
         try:
@@ -62,8 +70,8 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
         finally:
             if scheduler is not None:
                 scheduler.shutdown(wait=False)
-            if dispatcher is not None:
-                await dispatcher.stop()
+            for worker in workers:
+                await worker.stop()
             if owns_db:
                 await app.state.db.dispose()
 
@@ -78,10 +86,13 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     app.state.settings = settings
     app.state.db = database
     app.state.keys = keys
+    box: SecretBox = load_secret_box(settings)
+    app.state.secret_box = box
     app.state.oauth_server = oauth.CaseHubAuthorizationServer(settings, keys)
     app.state.storage = LocalStorage(settings.var_dir / "attachments")
 
     bus.subscribe(webhooks_handlers.on_event, many=webhooks_handlers.on_events)
+    bus.subscribe(notifiers_handlers.on_event, many=notifiers_handlers.on_events)
     install_problem_handlers(app)
     app.include_router(oauth.router)
     app.include_router(tenants_api.router)
@@ -89,6 +100,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     app.include_router(routing_api.router)
     app.include_router(webhooks_api.router)
     app.include_router(sla_api.router)
+    app.include_router(notifiers_api.router)
     _add_operational_routes(app)
     app.add_middleware(
         RequestContext,

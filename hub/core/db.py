@@ -13,11 +13,12 @@ writers (an ``asyncio.Lock``), then opens its transaction with ``BEGIN IMMEDIATE
 from __future__ import annotations
 
 import asyncio
+import hashlib
 from collections.abc import AsyncIterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager, nullcontext
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import event, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import make_url
@@ -186,3 +187,16 @@ def keep_loaded(session: AsyncSession, *rows: Any) -> None:
     brands) and look it up by id later keep it here instead.
     """
     session.info.setdefault("casehub.kept", []).extend(rows)
+
+
+async def serialize_on(session: AsyncSession, key: str) -> None:
+    """Make concurrent units of work that pass the same ``key`` run this part one at a time.
+
+    On PostgreSQL a transaction-scoped advisory lock (held until commit or rollback); on SQLite
+    writers already take turns, so there is nothing to do.
+    """
+    if _insert_for(session) is pg_insert:
+        digest = int.from_bytes(hashlib.blake2b(key.encode(), digest_size=8).digest(), "big")
+        await session.execute(
+            text("SELECT pg_advisory_xact_lock(:key)"), {"key": digest - (1 << 63)}
+        )
