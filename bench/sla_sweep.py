@@ -7,8 +7,8 @@ Without ``--database-url`` it runs on a fresh SQLite file in a scratch directory
 database is wiped (``DROP SCHEMA public CASCADE``) only when ``--reset`` is given. Prints:
 
 1. the time one sweep takes to find and fire ``--due`` clocks among ``--clocks`` running ones
-   (each firing a breach: a conditional update plus a timeline event, webhooks' handler
-   subscribed as in production), and the same for warnings;
+   (each firing a breach: a conditional update plus a timeline event, webhooks' and
+   notifiers' handlers subscribed as in production), and the same for warnings;
 2. lateness (commit time - due time) p50/p99/max while ``--due`` clocks fall due spread over
    30 s and a sweep runs every ``--interval`` seconds, as the scheduler runs it;
 3. the process's resident memory after seeding and after sweeping (run with a tenth of the
@@ -38,6 +38,7 @@ from hub.core.events import bus
 from hub.core.models import utcnow
 from hub.sla import jobs
 from hub.sla.models import SlaClock, SlaPolicy
+from notifiers import handlers as notifiers_handlers
 from tenants.models import Tenant, TenantKind
 from webhooks import handlers as webhooks_handlers
 
@@ -228,7 +229,10 @@ async def main() -> None:
             raise SystemExit("a PostgreSQL run wipes the database: pass --reset to confirm")
         await reset_postgres(url)
     await asyncio.to_thread(migrations.upgrade, url)
-    bus.subscribe(webhooks_handlers.on_event, many=webhooks_handlers.on_events)  # as served
+    # As in a served process: webhooks and notifiers queue their deliveries in the sweep's
+    # transaction (one look-up each per batch).
+    bus.subscribe(webhooks_handlers.on_event, many=webhooks_handlers.on_events)
+    bus.subscribe(notifiers_handlers.on_event, many=notifiers_handlers.on_events)
     db = Database(url, pool_size=4)
     report: dict[str, Any] = {"database": "sqlite" if db.is_sqlite else "postgresql"}
     rss_start = rss_mib()
