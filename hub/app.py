@@ -14,6 +14,8 @@ from sqlalchemy import text
 
 from hub.cases import api as cases_api
 from hub.cases.storage import LocalStorage
+from hub.console import router as console
+from hub.console.pages import ConsolePages
 from hub.core import migrations
 from hub.core.db import Database
 from hub.core.events import bus
@@ -30,7 +32,9 @@ from webhooks.dispatcher import Dispatcher
 
 log = logging.getLogger("casehub")
 
-ATTACHMENT_UPLOAD = re.compile(r"^/v1/cases/[^/]+/attachments$")
+ATTACHMENT_UPLOAD = re.compile(r"^(/v1|/console)/cases/[^/]+/attachments$")
+CATALOG_UPLOAD = re.compile(r"^/console/catalog/upload$")
+CATALOG_UPLOAD_MAX_BYTES = 20_000_000
 
 
 def create_app(settings: Settings | None = None, *, database: Database | None = None) -> FastAPI:
@@ -75,17 +79,21 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     app.state.storage = LocalStorage(settings.var_dir / "attachments")
 
     bus.subscribe(webhooks_handlers.on_event)
-    install_problem_handlers(app)
+    install_problem_handlers(app, pages=ConsolePages())
     app.include_router(oauth.router)
     app.include_router(tenants_api.router)
     app.include_router(cases_api.router)
     app.include_router(routing_api.router)
     app.include_router(webhooks_api.router)
     _add_operational_routes(app)
+    console.install(app)
     app.add_middleware(
         RequestContext,
         max_body_bytes=settings.max_body_bytes,
-        large_bodies=((ATTACHMENT_UPLOAD, settings.attachment_max_bytes + 64 * 1024),),
+        large_bodies=(
+            (ATTACHMENT_UPLOAD, settings.attachment_max_bytes + 64 * 1024),
+            (CATALOG_UPLOAD, CATALOG_UPLOAD_MAX_BYTES),
+        ),
     )
     return app
 

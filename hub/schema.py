@@ -2,6 +2,10 @@
 
 from sqlmodel import SQLModel
 
+import hub.cases.models
+import hub.console.models  # noqa: F401
+import routing.models  # noqa: F401
+import tenants.models  # noqa: F401
 import webhooks.models  # noqa: F401
 
 metadata = SQLModel.metadata
