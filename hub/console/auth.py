@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 import secrets
@@ -82,14 +83,17 @@ class Cookies:
         if not value:
             return None
         try:
-            return self.signer(purpose).unsign(value, max_age=int(max_age)).decode()
-        except (BadSignature, UnicodeDecodeError):
+            payload = self.signer(purpose).unsign(value, max_age=int(max_age))
+            return base64.urlsafe_b64decode(payload + b"=" * (-len(payload) % 4)).decode()
+        except (BadSignature, ValueError):
             return None
 
     def set(self, response: Response, name: str, purpose: str, value: str, max_age: int) -> None:
+        """Set a signed cookie; the value is base64url-encoded, so any text fits a header."""
+        payload = base64.urlsafe_b64encode(value.encode()).rstrip(b"=")
         response.set_cookie(
             name,
-            self.signer(purpose).sign(value).decode(),
+            self.signer(purpose).sign(payload).decode(),
             max_age=max_age,
             path="/",
             secure=self.secure,
