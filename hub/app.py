@@ -50,6 +50,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
                 pool_size=state_settings.db_pool_size,
             )
             owns_db = True
+            await app.state.db.refresh_statistics()
         else:
             owns_db = False
         dispatcher = None

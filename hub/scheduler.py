@@ -10,6 +10,7 @@ from collections.abc import Awaitable, Callable
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from hub.console import sessions as console_sessions
 from hub.core.db import Database
 from hub.core.models import utcnow
 from tenants import service as tenants_service
@@ -25,10 +26,17 @@ async def purge_revoked_tokens(session: AsyncSession) -> int:
     return await tenants_service.purge_expired_revocations(session, now=utcnow())
 
 
+async def purge_console_sessions(session: AsyncSession) -> int:
+    """Forget expired console sessions and old sign-in throttle windows."""
+    return await console_sessions.purge_expired(session, now=utcnow())
+
+
 JOBS: list[tuple[str, Job, float]] = [
     ("purge-revoked-tokens", purge_revoked_tokens, 3600.0),
     ("purge-webhook-deliveries", webhooks_jobs.purge_old_deliveries, 3600.0),
+    ("purge-console-sessions", purge_console_sessions, 3600.0),
 ]
+STATISTICS_SECONDS = 3600.0
 
 
 def build_scheduler(db: Database) -> AsyncIOScheduler:
@@ -43,6 +51,14 @@ def build_scheduler(db: Database) -> AsyncIOScheduler:
             max_instances=1,
             coalesce=True,
         )
+    scheduler.add_job(
+        db.refresh_statistics,
+        "interval",
+        seconds=STATISTICS_SECONDS,
+        id="refresh-statistics",
+        max_instances=1,
+        coalesce=True,
+    )
     return scheduler
 
 

@@ -58,7 +58,9 @@ async def list_endpoints(
 async def create_endpoint(
     request: Request, session: SessionDep, principal: WebhooksManage, body: EndpointCreate
 ) -> EndpointWithSecret:
-    endpoint = await service.create_endpoint(session, principal, body, policy=egress_policy(request))
+    endpoint = await service.create_endpoint(
+        session, principal, body, policy=egress_policy(request)
+    )
     return EndpointWithSecret.of(endpoint)
 
 

@@ -77,7 +77,12 @@ class Case(TenantOwned, table=True):
         sa.Index("ix_case_brand_created", "brand_id", "created_at"),
         sa.Index("ix_case_brand_status_created", "brand_id", "status", "created_at"),
         sa.Index("ix_case_tenant_order", "tenant_id", "order_id"),
-        sa.Index("ix_case_tenant_filer_created", "tenant_id", "created_by_id", "created_at"),
+        sa.Index(
+            "ix_case_tenant_filer_status", "tenant_id", "created_by_id", "status", "created_at"
+        ),
+        # Covering indexes for the dashboards' open cases per brand (host) and per queue (brand).
+        sa.Index("ix_case_tenant_status_brand", "tenant_id", "status", "brand_id"),
+        sa.Index("ix_case_brand_status_team", "brand_id", "status", "brand_team_id"),
     )
 
     id: uuid.UUID = id_field()

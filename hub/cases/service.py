@@ -379,6 +379,8 @@ class CaseFilter:
     """Filed by this person or client (a host's "my cases")."""
     live_session_id: uuid.UUID | None = None
     sku: str | None = None
+    order_id: str | None = None
+    """The platform's order id, exactly (indexed, unlike ``q``)."""
     q: str | None = None
     created_from: datetime | None = None
     created_to: datetime | None = None
@@ -419,6 +421,8 @@ async def list_cases(
         statement = statement.where(col(Case.live_session_id) == filters.live_session_id)
     if filters.sku:
         statement = statement.where(col(Case.sku) == filters.sku)
+    if filters.order_id:
+        statement = statement.where(col(Case.order_id) == filters.order_id)
     if filters.created_from:
         statement = statement.where(col(Case.created_at) >= filters.created_from)
     if filters.created_to:

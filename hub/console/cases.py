@@ -8,8 +8,10 @@ the same service, and re-renders with the errors or redirects (303).
 from __future__ import annotations
 
 import uuid
+from dataclasses import replace
 from datetime import date, datetime, time, timedelta
 from typing import Annotated, Any
+from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Form, Query
 from fastapi.responses import HTMLResponse, Response
@@ -50,7 +52,7 @@ async def list_cases(
     from_: Annotated[date | None, Query(alias="from")] = None,
     to: date | None = None,
     cursor: CursorQuery = None,
-) -> HTMLResponse:
+) -> Response:
     console.require(Scope.cases_read)
     statuses = {s.value for s in status or []}
     if open:
@@ -69,9 +71,23 @@ async def list_cases(
     )
     if filters.created_from and filters.created_to and filters.created_from >= filters.created_to:
         raise Unprocessable("the first day must come before the last", pointer="#/from")
-    cases, next_cursor = await cases_service.list_cases(
-        console.db, console.principal, filters, limit=PAGE_SIZE, cursor=cursor
-    )
+    if q and not cursor:
+        # Agents mostly paste a case number or an order id: answer those from the indexes.
+        numbered = await service.find_case_number(console.db, console.principal, q)
+        if numbered is not None:
+            return console.redirect(f"/console/cases/{numbered.id}")
+        by_order = replace(filters, q=None, order_id=q.strip())
+        cases, next_cursor = await cases_service.list_cases(
+            console.db, console.principal, by_order, limit=PAGE_SIZE, cursor=None
+        )
+        if not cases:
+            cases, next_cursor = await cases_service.list_cases(
+                console.db, console.principal, filters, limit=PAGE_SIZE, cursor=None
+            )
+    else:
+        cases, next_cursor = await cases_service.list_cases(
+            console.db, console.principal, filters, limit=PAGE_SIZE, cursor=cursor
+        )
     params: dict[str, Any] = {
         "status": sorted(s.value for s in status or []),
         "type": [t.value for t in type or []],
@@ -84,7 +100,7 @@ async def list_cases(
         "from": from_.isoformat() if from_ else None,
         "to": to.isoformat() if to else None,
     }
-    context = {
+    context: dict[str, Any] = {
         "rows": await service.case_rows(console.db, console.principal, cases),
         "next_cursor": next_cursor,
         "params": params,
@@ -108,8 +124,6 @@ def _day_start(console: Console, day: date | None) -> datetime | None:
     """Midnight of ``day`` in the tenant's time zone: filters speak the agents' calendar."""
     if day is None:
         return None
-    from zoneinfo import ZoneInfo
-
     return datetime.combine(day, time.min, tzinfo=ZoneInfo(console.tenant.time_zone))
 
 

@@ -226,13 +226,26 @@ async def lookup_sku(session: AsyncSession, principal: Principal, sku: str) -> l
     ]
 
 
+async def find_case_number(session: AsyncSession, principal: Principal, text: str) -> Case | None:
+    """One of the caller's cases whose human number (``LX-000123``) is ``text``, if any.
+
+    A host's numbers are unique; a brand sees several hosts' cases, so the newest match wins.
+    """
+    number = text.strip().upper()
+    if not number or len(number) > 32:
+        return None
+    statement = (
+        select(Case)
+        .where(visible_cases(principal), col(Case.number) == number)
+        .order_by(col(Case.created_at).desc())
+        .limit(1)
+    )
+    return (await session.execute(statement)).scalar_one_or_none()
+
+
 async def case_by_number(session: AsyncSession, principal: Principal, number: str) -> Case:
-    """One of the caller's cases by its human number (``LX-000123``), else 404."""
-    case = (
-        await session.execute(
-            select(Case).where(visible_cases(principal), col(Case.number) == number.strip())
-        )
-    ).scalar_one_or_none()
+    """One of the caller's cases by its human number, else 404."""
+    case = await find_case_number(session, principal, number)
     if case is None:
         raise NotFound(f"no case {number}")
     return case

@@ -37,14 +37,19 @@ async def _file(host: Browser, sku: str, **fields: str) -> str:
 
 async def test_a_case_from_filing_to_accepted_refund(http: httpx.AsyncClient, db: Database) -> None:
     world = await make_console_world(db)
-    host, brand = Browser(http), Browser(httpx.AsyncClient(transport=http._transport, base_url="http://testserver"))
+    host, brand = (
+        Browser(http),
+        Browser(httpx.AsyncClient(transport=http._transport, base_url="http://testserver")),
+    )
     await host.sign_in(world.people["host_agent"])
     case_url = await _file(host, f"SKU-0-{world.brands[0].slug.split('-')[-1]}")
     page = await host.get(case_url)
     assert world.brands[0].name in page.text
     assert "catalog" in page.text  # the routing reason
 
-    await host.post(f"{case_url}/comments", {"body": "Host-only: VIP buyer", "visibility": "internal"})
+    await host.post(
+        f"{case_url}/comments", {"body": "Host-only: VIP buyer", "visibility": "internal"}
+    )
 
     await brand.sign_in(world.people["brand0_agent"])
     queue = await brand.get("/console/queue?tab=all")
@@ -52,8 +57,12 @@ async def test_a_case_from_filing_to_accepted_refund(http: httpx.AsyncClient, db
     page = await brand.get(case_url)
     assert "Host-only: VIP buyer" not in page.text
     version = re.search(r'name="version" value="(\d+)"', page.text).group(1)  # type: ignore[union-attr]
-    assert (await brand.post(f"{case_url}/actions/acknowledge", {"version": version})).status_code == 303
-    reply = await brand.post(f"{case_url}/comments", {"body": "We will refund you.", "visibility": "public"})
+    assert (
+        await brand.post(f"{case_url}/actions/acknowledge", {"version": version})
+    ).status_code == 303
+    reply = await brand.post(
+        f"{case_url}/comments", {"body": "We will refund you.", "visibility": "public"}
+    )
     assert reply.status_code == 303
     page = await brand.get(case_url)
     version = re.search(r'name="version" value="(\d+)"', page.text).group(1)  # type: ignore[union-attr]
@@ -84,7 +93,9 @@ async def test_a_form_without_csrf_token_is_refused(http: httpx.AsyncClient, db:
     response = await http.post("/console/cases", data={"type": "quality", "title": "x"})
     assert response.status_code == 403
     assert "text/html" in response.headers["content-type"]
-    forged = await http.post("/console/cases", data={"type": "quality", "title": "x", "csrf_token": "0" * 64})
+    forged = await http.post(
+        "/console/cases", data={"type": "quality", "title": "x", "csrf_token": "0" * 64}
+    )
     assert forged.status_code == 403
 
 
@@ -106,11 +117,16 @@ async def test_wrong_password_and_unknown_email_get_the_same_message(
     page = await http.get("/login")
     unknown = await http.post(
         "/login",
-        data={"email": "nobody@nowhere.example", "password": PASSWORD, "csrf_token": csrf_of(page.text)},
+        data={
+            "email": "nobody@nowhere.example",
+            "password": PASSWORD,
+            "csrf_token": csrf_of(page.text),
+        },
     )
     assert wrong.status_code == unknown.status_code == 401
     message = "The e-mail or password is not right."
-    assert message in wrong.text and message in unknown.text
+    assert message in wrong.text
+    assert message in unknown.text
     assert (await http.get("/console/")).status_code == 303
 
 
@@ -163,7 +179,10 @@ async def test_signed_out_pages_redirect_to_sign_in(http: httpx.AsyncClient, db:
 
 async def test_a_deactivated_user_is_signed_out(http: httpx.AsyncClient, db: Database) -> None:
     world = await make_console_world(db)
-    admin, agent = Browser(http), Browser(httpx.AsyncClient(transport=http._transport, base_url="http://testserver"))
+    admin, agent = (
+        Browser(http),
+        Browser(httpx.AsyncClient(transport=http._transport, base_url="http://testserver")),
+    )
     person = await make_person(db, world.host)
     await agent.sign_in(person)
     assert (await agent.get("/console/")).status_code == 200
@@ -185,7 +204,9 @@ async def test_triage_forward_and_role_limits(http: httpx.AsyncClient, db: Datab
     assert "nothing pointed to one partner brand" in triage.text
     case_id = case_url.rsplit("/", 1)[-1]
     forwarded = await host.post(
-        f"/console/triage/{case_id}/forward", {"brand": world.brands[0].slug}, headers={"HX-Request": "true"}
+        f"/console/triage/{case_id}/forward",
+        {"brand": world.brands[0].slug},
+        headers={"HX-Request": "true"},
     )
     assert forwarded.status_code == 200
     assert world.brands[0].name in forwarded.text
@@ -194,7 +215,9 @@ async def test_triage_forward_and_role_limits(http: httpx.AsyncClient, db: Datab
     assert (await host.get("/console/settings/users")).status_code == 403
 
 
-async def test_language_follows_the_browser_then_the_user(http: httpx.AsyncClient, db: Database) -> None:
+async def test_language_follows_the_browser_then_the_user(
+    http: httpx.AsyncClient, db: Database
+) -> None:
     page = await http.get("/login", headers={"Accept-Language": "zh-CN,zh;q=0.9,en;q=0.5"})
     assert "登录" in page.text
     assert 'lang="zh-CN"' in page.text

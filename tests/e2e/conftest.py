@@ -41,6 +41,13 @@ CHROMIUM_ARGS = [
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 
 
+def screenshot(page: Any, name: str) -> None:
+    """Refresh docs/screenshots/<name>.png when CASEHUB_SCREENSHOTS=1 (the README's tour)."""
+    if os.environ.get("CASEHUB_SCREENSHOTS") == "1":
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+
+
 def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -56,6 +63,8 @@ class Served:
 
 @pytest.fixture(scope="session")
 def browser() -> Iterator[Any]:
+    if os.environ.get("CASEHUB_TEST_DATABASE_URL"):
+        pytest.skip("the browser tests run on their own SQLite file, once, in the SQLite pass")
     if not CHROMIUM.exists():
         pytest.skip(f"no Chromium at {CHROMIUM}: apt-get install chromium to run the browser tests")
     try:

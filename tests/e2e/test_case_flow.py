@@ -7,7 +7,7 @@ import re
 from typing import Any
 
 from tests.console.conftest import PASSWORD, Person
-from tests.e2e.conftest import SCREENSHOTS, Served
+from tests.e2e.conftest import Served, screenshot
 
 
 def _sign_in(page: Any, base_url: str, person: Person) -> None:
@@ -41,7 +41,7 @@ def test_host_files_brand_answers_host_accepts(browser: Any, served: Served) -> 
     host.get_by_label("Phone").fill("13812345678")
     host.get_by_role("button", name="Preview the routing").click()
     host.locator("#preview").get_by_text(f"→ {world.brands[0].name}").wait_for()
-    host.screenshot(path=str(SCREENSHOTS / "new-case.png"), full_page=True)
+    screenshot(host, "new-case")
     host.get_by_role("button", name="File the case").click()
     host.wait_for_url(re.compile(r".*/console/cases/[0-9a-f-]{36}$"))
     case_url = host.url
@@ -81,7 +81,7 @@ def test_host_files_brand_answers_host_accepts(browser: Any, served: Served) -> 
     brand.wait_for_url(case_url)
     assert "Resolution proposed" in brand.content()
     assert "INTERNAL: buyer is a VIP" not in brand.content()
-    brand.screenshot(path=str(SCREENSHOTS / "case-brand.png"), full_page=True)
+    screenshot(brand, "case-brand")
 
     # The host sees the public reply and accepts the refund.
     host.goto(case_url)
@@ -90,17 +90,17 @@ def test_host_files_brand_answers_host_accepts(browser: Any, served: Served) -> 
     host.locator("form[data-action=accept-resolution] button").click()
     host.wait_for_url(case_url)
     assert host.get_by_text("Resolution accepted").first.is_visible()
-    host.screenshot(path=str(SCREENSHOTS / "case-host.png"), full_page=True)
+    screenshot(host, "case-host")
 
     # Nowhere on the brand's side does the internal note show.
     for url in (case_url, f"{base}/console/", f"{base}/console/cases"):
         brand.goto(url)
         assert "INTERNAL: buyer is a VIP" not in brand.content()
     brand.goto(f"{base}/console/")
-    brand.screenshot(path=str(SCREENSHOTS / "dashboard-brand.png"), full_page=True)
+    screenshot(brand, "dashboard-brand")
     host.goto(f"{base}/console/")
     host.wait_for_timeout(300)  # let the charts draw before the screenshot (not an assertion)
-    host.screenshot(path=str(SCREENSHOTS / "dashboard-host.png"), full_page=True)
+    screenshot(host, "dashboard-host")
     host_context.close()
     brand_context.close()
 
@@ -128,7 +128,7 @@ def test_triage_forward_in_chinese_on_a_phone(browser: Any, served: Served) -> N
     page.goto(f"{base}/console/triage")
     row = page.locator("tr", has_text="不知道是哪个品牌的")
     row.get_by_role("combobox").select_option(world.brands[1].slug)
-    page.screenshot(path=str(SCREENSHOTS / "triage-phone-zh.png"), full_page=True)
+    screenshot(page, "triage-phone-zh")
     row.get_by_role("button", name="转交").click()
     page.locator("tr", has_text="已转交给").wait_for()
     context.close()

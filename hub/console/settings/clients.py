@@ -26,7 +26,7 @@ async def _page(
     cursor: str | None = None,
     created: tuple[ApiClient, str] | None = None,
     errors: dict[str, str] | None = None,
-    values: dict[str, list[str] | str] | None = None,
+    values: dict[str, object] | None = None,
     status_code: int = 200,
 ) -> HTMLResponse:
     clients, next_cursor = await tenants_service.list_clients(
@@ -57,7 +57,7 @@ async def create_client(console: ConsoleDep) -> Response:
     items = await forms.form_items(console.request)
     body, errors = forms.validate(ClientCreate, forms.nest(items, lists=frozenset({"scopes"})))
     if body is None:
-        values = {
+        values: dict[str, object] = {
             "name": dict(items).get("name", ""),
             "scopes": [v for k, v in items if k == "scopes"],
         }
