@@ -14,6 +14,7 @@ from sqlalchemy import text
 
 from hub.cases import api as cases_api
 from hub.cases.storage import LocalStorage
+from hub.console import catalog as console_catalog
 from hub.console import router as console
 from hub.console.pages import ConsolePages
 from hub.core import migrations
@@ -25,7 +26,7 @@ from hub.core.security import KeyRing, load_key_ring
 from hub.core.settings import Settings
 from routing import api as routing_api
 from tenants import api as tenants_api
-from tenants import oauth
+from tenants import catalog_api, oauth
 from webhooks import api as webhooks_api
 from webhooks import handlers as webhooks_handlers
 from webhooks.dispatcher import Dispatcher
@@ -33,8 +34,7 @@ from webhooks.dispatcher import Dispatcher
 log = logging.getLogger("casehub")
 
 ATTACHMENT_UPLOAD = re.compile(r"^(/v1|/console)/cases/[^/]+/attachments$")
-CATALOG_UPLOAD = re.compile(r"^/console/catalog/upload$")
-CATALOG_UPLOAD_MAX_BYTES = 20_000_000
+CONSOLE_CATALOG_UPLOAD = re.compile(r"^/console/catalog/upload$")
 
 
 def create_app(settings: Settings | None = None, *, database: Database | None = None) -> FastAPI:
@@ -93,7 +93,8 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
         max_body_bytes=settings.max_body_bytes,
         large_bodies=(
             (ATTACHMENT_UPLOAD, settings.attachment_max_bytes + 64 * 1024),
-            (CATALOG_UPLOAD, CATALOG_UPLOAD_MAX_BYTES),
+            (catalog_api.CATALOG_UPLOAD, catalog_api.CATALOG_UPLOAD_MAX_BYTES),
+            (CONSOLE_CATALOG_UPLOAD, console_catalog.CSV_MAX_BYTES + 64 * 1024),
         ),
     )
     return app

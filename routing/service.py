@@ -17,7 +17,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from hub.core.db import increment_counter
+from hub.core.db import increment_counter, keep_loaded
 from hub.core.security import Principal
 from routing import rules as rules_module
 from routing.errors import CaseTypeNotCovered, HostsOnly, NotAPartner
@@ -32,11 +32,11 @@ from routing.schemas import (
     RoutingStep,
     StepRead,
 )
+from tenants import partnerships as tenants_partnerships
 from tenants.models import (
     LiveSession,
     LiveSessionItem,
     Partnership,
-    PartnershipStatus,
     Product,
     Role,
     Team,
@@ -66,16 +66,10 @@ class Partner:
 
 
 async def active_partners(session: AsyncSession, host_id: uuid.UUID) -> dict[uuid.UUID, Partner]:
-    """The host's active partner brands by id."""
-    rows = await session.execute(
-        select(Tenant, Partnership)
-        .join(Partnership, col(Partnership.brand_id) == col(Tenant.id))
-        .where(
-            col(Partnership.host_id) == host_id,
-            col(Partnership.status) == PartnershipStatus.active,
-        )
-    )
-    return {brand.id: Partner(brand, partnership) for brand, partnership in rows.all()}
+    """The host's active partner brands by id, kept loaded for the rest of the unit of work."""
+    rows = await tenants_partnerships.active_partner_brands(session, host_id)
+    keep_loaded(session, *(brand for _partnership, brand in rows))
+    return {brand.id: Partner(brand, partnership) for partnership, brand in rows}
 
 
 class _Reasoning:

@@ -1,4 +1,7 @@
-"""JSON API of the tenants package: who am I, users and API clients."""
+"""JSON API of the tenants package: who am I, users and API clients.
+
+The router also carries partnerships, the catalog and live sessions (their own modules).
+"""
 
 from __future__ import annotations
 
@@ -8,8 +11,8 @@ from fastapi import APIRouter, status
 
 from hub.core.deps import SessionDep
 from hub.core.pagination import DEFAULT_LIMIT, CursorQuery, LimitQuery, Page
-from tenants import service
-from tenants.auth import Authenticated, ClientsManage, UsersManage
+from tenants import catalog_api, partnerships_api, service
+from tenants.auth import Authenticated, ClientsManage, TenantManage, UsersManage
 from tenants.models import ApiClient
 from tenants.schemas import (
     ClientCreate,
@@ -17,12 +20,15 @@ from tenants.schemas import (
     ClientUpdate,
     ClientWithSecret,
     TenantRead,
+    TenantUpdate,
     UserCreate,
     UserRead,
     UserUpdate,
 )
 
 router = APIRouter(prefix="/v1", tags=["tenant"])
+router.include_router(partnerships_api.router)
+router.include_router(catalog_api.router)
 
 
 def _client_read(client: ApiClient) -> ClientRead:
@@ -38,6 +44,15 @@ def _client_with_secret(client: ApiClient, secret: str) -> ClientWithSecret:
 @router.get("/tenant", summary="The caller's tenant")
 async def read_tenant(session: SessionDep, principal: Authenticated) -> TenantRead:
     return TenantRead.model_validate(await service.get_tenant(session, principal.tenant_id))
+
+
+@router.patch("/tenant", summary="Change the tenant's name, time zone, locale or brand aliases")
+async def update_tenant(
+    session: SessionDep, principal: TenantManage, body: TenantUpdate
+) -> TenantRead:
+    return TenantRead.model_validate(
+        await service.update_tenant(session, principal.tenant_id, body)
+    )
 
 
 @router.get("/users", summary="List the tenant's users")

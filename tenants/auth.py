@@ -62,9 +62,13 @@ def _requires(scope: Scope | None = None) -> object:
 
 
 Authenticated = Annotated[Principal, _requires()]
+TenantManage = Annotated[Principal, _requires(Scope.tenant_manage)]
 UsersManage = Annotated[Principal, _requires(Scope.users_manage)]
 ClientsManage = Annotated[Principal, _requires(Scope.clients_manage)]
 PartnersRead = Annotated[Principal, _requires(Scope.partners_read)]
 PartnersManage = Annotated[Principal, _requires(Scope.partners_manage)]
 CatalogRead = Annotated[Principal, _requires(Scope.catalog_read)]
 CatalogWrite = Annotated[Principal, _requires(Scope.catalog_write)]
+LiveSessionsRead = Annotated[Principal, _requires(Scope.cases_read)]
+"""Live sessions are the context of a host's cases, so the case scopes cover them."""
+LiveSessionsWrite = Annotated[Principal, _requires(Scope.cases_write)]

@@ -39,7 +39,7 @@ from tenants.models import (
     TenantKind,
     User,
 )
-from tenants.schemas import ClientCreate, ClientUpdate, UserCreate, UserUpdate
+from tenants.schemas import ClientCreate, ClientUpdate, TenantUpdate, UserCreate, UserUpdate
 
 # --- tenants --------------------------------------------------------------------------------
 
@@ -70,6 +70,17 @@ async def get_tenant(session: AsyncSession, tenant_id: uuid.UUID) -> Tenant:
     tenant = await session.get(Tenant, tenant_id)
     if tenant is None:
         raise TenantNotFound(f"no tenant {tenant_id}")
+    return tenant
+
+
+async def update_tenant(
+    session: AsyncSession, tenant_id: uuid.UUID, changes: TenantUpdate
+) -> Tenant:
+    tenant = await get_tenant(session, tenant_id)
+    for name, value in changes.model_dump(exclude_unset=True).items():
+        if value is not None:
+            setattr(tenant, name, value)
+    await session.flush()
     return tenant
 
 

@@ -7,7 +7,6 @@ migrations. SQLite by default; set CASEHUB_TEST_DATABASE_URL to run on PostgreSQ
 from __future__ import annotations
 
 import asyncio
-import inspect
 import os
 import uuid
 from collections.abc import AsyncIterator, Callable
@@ -26,12 +25,6 @@ from hub.core.settings import Environment, Settings
 from hub.schema import metadata
 
 os.environ.setdefault("AUTHLIB_INSECURE_TRANSPORT", "1")
-
-
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    for item in items:
-        if isinstance(item, pytest.Function) and inspect.iscoroutinefunction(item.obj):
-            item.add_marker(pytest.mark.anyio)
 
 
 @pytest.fixture(scope="session")

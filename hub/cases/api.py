@@ -146,10 +146,7 @@ async def list_cases(
     cases, next_cursor = await service.list_cases(
         session, principal, filters, limit=limit, cursor=cursor
     )
-    items = [
-        await reading.case_read(session, case, principal, base_url=settings.public_base_url)
-        for case in cases
-    ]
+    items = await reading.case_reads(session, cases, principal, base_url=settings.public_base_url)
     return Page(items=items, next_cursor=next_cursor)
 
 

@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub.cases.access import Party, event_readers
 from hub.cases.models import ActorKind, Case, CaseEvent, Visibility
+from hub.core.db import keep_loaded
 from hub.core.events import DomainEvent, bus
 from hub.core.security import Principal, PrincipalKind
 from tenants.models import Tenant
@@ -42,7 +43,11 @@ class Actor:
 
 
 async def tenant(session: AsyncSession, tenant_id: uuid.UUID | None) -> Tenant | None:
-    return None if tenant_id is None else await session.get(Tenant, tenant_id)
+    if tenant_id is None:
+        return None
+    row = await session.get(Tenant, tenant_id)
+    keep_loaded(session, row)
+    return row
 
 
 def tenant_ref(row: Tenant | None) -> dict[str, str] | None:

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from hub.cases import events, service
+from hub.cases import service
 from hub.cases.access import Party, mask_address, mask_name, mask_phone, party_of
-from hub.cases.models import Case, CaseEvent
+from hub.cases.models import BuyerContact, Case, CaseEvent, ExternalRef
 from hub.cases.schemas import (
     BuyerOut,
     CaseRead,
@@ -21,25 +25,63 @@ from hub.cases.schemas import (
 )
 from hub.cases.workflow import allowed_actions
 from hub.core.security import Principal, Scope
-from tenants.models import Partnership, PartnershipStatus
+from tenants.models import Partnership, PartnershipStatus, Tenant
 
 
-async def may_see_contact(
-    session: AsyncSession, case: Case, principal: Principal, party: Party
-) -> bool:
+@dataclass(slots=True)
+class ReadContext:
+    """What rendering a batch of cases needs besides the cases: loaded in a few queries."""
+
+    tenants: dict[uuid.UUID, Tenant] = field(default_factory=dict)
+    contacts: dict[uuid.UUID, BuyerContact] = field(default_factory=dict)
+    sharing_brands: set[tuple[uuid.UUID, uuid.UUID]] = field(default_factory=set)
+    """(host, brand) pairs whose active partnership shares buyer contact details."""
+    refs: dict[uuid.UUID, list[ExternalRef]] = field(default_factory=dict)
+
+
+async def load_context(
+    session: AsyncSession, cases: Sequence[Case], principal: Principal
+) -> ReadContext:
+    """Everything :func:`render` needs for ``cases``, in at most four queries."""
+    context = ReadContext()
+    if not cases:
+        return context
+    case_ids = [case.id for case in cases]
+    tenant_ids = {case.tenant_id for case in cases} | {c.brand_id for c in cases if c.brand_id}
+    rows = await session.execute(select(Tenant).where(col(Tenant.id).in_(tenant_ids)))
+    context.tenants = {tenant.id: tenant for tenant in rows.scalars()}
+    contacts = await session.execute(
+        select(BuyerContact).where(col(BuyerContact.case_id).in_(case_ids))
+    )
+    context.contacts = {contact.case_id: contact for contact in contacts.scalars()}
+    if principal.tenant_kind == "brand" and principal.has(Scope.pii_read) and context.contacts:
+        sharing = await session.execute(
+            select(col(Partnership.host_id), col(Partnership.brand_id)).where(
+                col(Partnership.brand_id) == principal.tenant_id,
+                col(Partnership.host_id).in_({case.tenant_id for case in cases}),
+                col(Partnership.status) == PartnershipStatus.active,
+                col(Partnership.share_buyer_contact),
+            )
+        )
+        context.sharing_brands = {(host, brand) for host, brand in sharing.all()}
+    refs = await session.execute(
+        select(ExternalRef).where(
+            col(ExternalRef.case_id).in_(case_ids),
+            col(ExternalRef.tenant_id) == principal.tenant_id,
+        )
+    )
+    for ref in refs.scalars():
+        context.refs.setdefault(ref.case_id, []).append(ref)
+    return context
+
+
+def may_see_contact(case: Case, principal: Principal, party: Party, context: ReadContext) -> bool:
     """Unmasked buyer contact needs ``pii:read``; a brand also needs the partnership to share it."""
     if not principal.has(Scope.pii_read):
         return False
     if party == Party.host:
         return True
-    shared = await session.execute(
-        select(col(Partnership.share_buyer_contact)).where(
-            col(Partnership.host_id) == case.tenant_id,
-            col(Partnership.brand_id) == case.brand_id,
-            col(Partnership.status) == PartnershipStatus.active,
-        )
-    )
-    return bool(shared.scalar_one_or_none())
+    return case.brand_id is not None and (case.tenant_id, case.brand_id) in context.sharing_brands
 
 
 async def case_read(
@@ -53,16 +95,38 @@ async def case_read(
 ) -> CaseRead:
     """The case as ``principal`` sees it. ``former_party`` answers a caller whose own action just
     took the case out of its window (a brand's "not ours") with that last view."""
+    context = await load_context(session, [case], principal)
+    return render(
+        case, principal, context, base_url=base_url, reveal=reveal, former_party=former_party
+    )
+
+
+async def case_reads(
+    session: AsyncSession, cases: Sequence[Case], principal: Principal, *, base_url: str
+) -> list[CaseRead]:
+    """A page of cases as ``principal`` sees them, with a constant number of queries."""
+    context = await load_context(session, cases, principal)
+    return [render(case, principal, context, base_url=base_url) for case in cases]
+
+
+def render(
+    case: Case,
+    principal: Principal,
+    context: ReadContext,
+    *,
+    base_url: str,
+    reveal: bool = False,
+    former_party: Party | None = None,
+) -> CaseRead:
     party = party_of(case, principal.tenant_id) or former_party
     if party is None:
         party = service.require_party(case, principal)
-    host = await events.tenant(session, case.tenant_id)
-    brand = await events.tenant(session, case.brand_id)
-    assert host is not None
+    host = context.tenants[case.tenant_id]
+    brand = context.tenants.get(case.brand_id) if case.brand_id else None
     buyer = None
-    contact = await service.buyer_contact(session, case.id)
+    contact = context.contacts.get(case.id)
     if contact is not None and contact.purged_at is None:
-        allowed = await may_see_contact(session, case, principal, party)
+        allowed = may_see_contact(case, principal, party, context)
         unmasked = reveal and allowed
         if party == Party.host or allowed:
             buyer = BuyerOut(
@@ -78,7 +142,7 @@ async def case_read(
             reason=case.routing.get("reason", ""),
             steps=case.routing.get("steps" if party == Party.host else "brand_steps"),
         )
-    refs = await service.external_refs(session, case.id, principal.tenant_id)
+    refs = context.refs.get(case.id, [])
     return CaseRead(
         id=case.id,
         number=case.number,

@@ -31,13 +31,14 @@ from hub.cases.models import (
 )
 from hub.cases.schemas import CaseCreate, CaseUpdate
 from hub.core.db import increment_counter
-from hub.core.errors import Forbidden
+from hub.core.errors import Forbidden, Unprocessable
 from hub.core.events import EventType
 from hub.core.models import utcnow
 from hub.core.pagination import decode_cursor, encode_cursor
 from hub.core.security import Principal
 from routing import service as routing_service
 from routing.schemas import CaseFacts, RoutingDecision
+from tenants import live_sessions as tenants_live_sessions
 from tenants.models import Tenant
 
 
@@ -202,6 +203,15 @@ async def file_case(
         raise Forbidden("only a host files cases")
     now = now or utcnow()
     actor = events.Actor.of(principal)
+    if data.live_session_id is not None and (
+        await tenants_live_sessions.get_host_live_session(
+            session, principal.tenant_id, data.live_session_id
+        )
+        is None
+    ):
+        raise Unprocessable(
+            f"no live session {data.live_session_id} of this host", pointer="#/live_session_id"
+        )
     if data.order.order_id and not data.force_new:
         existing = await find_open_duplicate(
             session, principal.tenant_id, data.order.order_id, data.product.sku
@@ -210,7 +220,7 @@ async def file_case(
             await _link_duplicate(session, existing, data, actor, now=now)
             return Filing(existing, duplicate=True)
 
-    host = await session.get(Tenant, principal.tenant_id)
+    host = await events.tenant(session, principal.tenant_id)
     assert host is not None
     case = Case(
         tenant_id=host.id,
@@ -460,21 +470,6 @@ async def list_cases(
         return rows, None
     rows = rows[:limit]
     return rows, encode_cursor(rows[-1].created_at, rows[-1].id)
-
-
-async def buyer_contact(session: AsyncSession, case_id: uuid.UUID) -> BuyerContact | None:
-    return await session.get(BuyerContact, case_id)
-
-
-async def external_refs(
-    session: AsyncSession, case_id: uuid.UUID, tenant_id: uuid.UUID
-) -> list[ExternalRef]:
-    result = await session.execute(
-        select(ExternalRef).where(
-            col(ExternalRef.case_id) == case_id, col(ExternalRef.tenant_id) == tenant_id
-        )
-    )
-    return list(result.scalars())
 
 
 async def set_external_ref(

@@ -97,7 +97,7 @@ def check(case: Case, action: Action, party: Party) -> Rule:
     if action.value not in allowed_actions(case, party):
         raise InvalidTransition(
             f"{party.value} cannot {action.value} a case that is {case.status.value}",
-            status=case.status.value,
+            case_status=case.status.value,
             allowed_actions=allowed_actions(case, party),
         )
     return rule

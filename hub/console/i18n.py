@@ -107,6 +107,11 @@ LABELS: dict[str, str] = {
     "active": "Active",
     "suspended": "Suspended",
     "declined": "Declined",
+    # partnership actions
+    "accept": "Accept",
+    "decline": "Decline",
+    "suspend": "Suspend",
+    "resume": "Resume",
     # webhook message statuses
     "pending": "Pending",
     "delivering": "Delivering",

@@ -33,6 +33,7 @@ MAIN: list[NavItem] = [
     NavItem("New case", "/console/cases/new", Scope.cases_write, "host"),
     NavItem("My queue", "/console/queue", Scope.cases_read, "brand"),
     NavItem("All cases", "/console/cases", Scope.cases_read),
+    NavItem("Catalog", "/console/catalog", Scope.catalog_read, "brand"),
 ]
 
 SETTINGS: list[NavItem] = [

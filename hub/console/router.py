@@ -6,7 +6,7 @@ from fastapi import APIRouter, FastAPI
 from fastapi.responses import RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
-from hub.console import auth, case_page, cases, dashboard, settings, triage
+from hub.console import auth, case_page, cases, catalog, dashboard, settings, triage
 from hub.console.rendering import STATIC_DIR
 
 
@@ -17,6 +17,7 @@ def build_router() -> APIRouter:
     router.include_router(triage.router)
     router.include_router(cases.router)  # before case_page: /cases/new is not a case id
     router.include_router(case_page.router)
+    router.include_router(catalog.router)
     router.include_router(settings.router)
 
     @router.get("/")

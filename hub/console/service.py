@@ -22,7 +22,7 @@ from hub.core.errors import NotFound
 from hub.core.security import Principal
 from routing import service as routing_service
 from tenants.case_types import CaseType
-from tenants.models import Partnership, Product, Team, TeamMember, Tenant, User
+from tenants.models import Product, Team, TeamMember, Tenant, User
 
 
 @dataclass(frozen=True, slots=True)
@@ -297,22 +297,3 @@ async def delete_view(session: AsyncSession, principal: Principal, view_id: uuid
         raise NotFound(f"no saved view {view_id}")
     await session.delete(view)
     await session.flush()
-
-
-# --- partnerships ---------------------------------------------------------------------------------
-
-
-async def partnerships_of(
-    session: AsyncSession, principal: Principal
-) -> list[tuple[Partnership, Tenant]]:
-    """The tenant's partnerships, each with the tenant on the other side."""
-    is_host = principal.tenant_kind == "host"
-    mine = col(Partnership.host_id) if is_host else col(Partnership.brand_id)
-    other = col(Partnership.brand_id) if is_host else col(Partnership.host_id)
-    rows = await session.execute(
-        select(Partnership, Tenant)
-        .join(Tenant, col(Tenant.id) == other)
-        .where(mine == principal.tenant_id)
-        .order_by(col(Tenant.name))
-    )
-    return list(rows.all())

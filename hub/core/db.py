@@ -160,3 +160,13 @@ async def increment_counter(
         .returning(column)
     )
     return int((await session.execute(statement)).scalar_one())
+
+
+def keep_loaded(session: AsyncSession, *rows: Any) -> None:
+    """Hold ``rows`` for the rest of the unit of work so ``session.get`` serves them from memory.
+
+    The identity map keeps only weak references: a row nobody holds is dropped, and the next
+    ``session.get`` for it queries again. Hot paths that load a row once (the host, the partner
+    brands) and look it up by id later keep it here instead.
+    """
+    session.info.setdefault("casehub.kept", []).extend(rows)

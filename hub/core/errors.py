@@ -27,7 +27,8 @@ class CaseHubError(Exception):
         }
         if instance:
             body["instance"] = instance
-        body.update(self.extensions)
+        # Extensions add to the standard members, never replace them (RFC 9457 §3.2).
+        body.update((k, v) for k, v in self.extensions.items() if k not in body)
         return body
 
 

@@ -40,6 +40,7 @@ class Scope(StrEnum):
     webhooks_manage = "webhooks:manage"
     notifiers_manage = "notifiers:manage"
     reports_read = "reports:read"
+    tenant_manage = "tenant:manage"
     users_manage = "users:manage"
     clients_manage = "clients:manage"
 

@@ -61,7 +61,7 @@ class Served:
     db_url: str
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
     if os.environ.get("CASEHUB_TEST_DATABASE_URL"):
         pytest.skip("the browser tests run on their own SQLite file, once, in the SQLite pass")
@@ -77,7 +77,7 @@ def browser() -> Iterator[Any]:
         instance.close()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     var_dir = tmp_path_factory.mktemp("e2e-var")
     db_url = f"sqlite+aiosqlite:///{var_dir / 'e2e.db'}"

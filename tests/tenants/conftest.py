@@ -1,9 +1,10 @@
-"""Builders for tenants, users and API clients, and a helper that fetches tokens."""
+"""Builders for tenants, users, API clients and partnerships; helpers for tokens and problems."""
 
 from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from typing import Any
 
 import httpx
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -11,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from hub.core.db import Database
 from hub.core.security import Scope
 from tenants import service
-from tenants.models import Tenant, TenantKind
+from tenants.models import Partnership, PartnershipStatus, Tenant, TenantKind
 from tenants.schemas import ClientCreate
 
 
@@ -50,3 +51,71 @@ async def fetch_token(http: httpx.AsyncClient, creds: Credentials, scope: str | 
     )
     assert response.status_code == 200, response.text
     return str(response.json()["access_token"])
+
+
+@dataclass
+class Party:
+    """A tenant with a token, for calling the API as it."""
+
+    creds: Credentials
+    token: str
+
+    @property
+    def auth(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token}"}
+
+    @property
+    def slug(self) -> str:
+        return self.creds.tenant.slug
+
+    @property
+    def tenant_id(self) -> uuid.UUID:
+        return self.creds.tenant.id
+
+
+async def make_party(
+    http: httpx.AsyncClient,
+    db: Database,
+    kind: TenantKind,
+    *,
+    scopes: list[Scope] | None = None,
+    scope: str | None = None,
+) -> Party:
+    creds = await make_credentials(db, kind=kind, scopes=scopes)
+    return Party(creds, await fetch_token(http, creds, scope))
+
+
+async def make_partnership(
+    db: Database,
+    host: Party,
+    brand: Party,
+    *,
+    status: PartnershipStatus = PartnershipStatus.active,
+    share_buyer_contact: bool = False,
+) -> Partnership:
+    async with db.unit_of_work() as session:
+        partnership = Partnership(
+            host_id=host.tenant_id,
+            brand_id=brand.tenant_id,
+            status=status,
+            share_buyer_contact=share_buyer_contact,
+        )
+        session.add(partnership)
+    return partnership
+
+
+def assert_problem(
+    response: httpx.Response, status: int, *, pointer: str | None = None
+) -> dict[str, Any]:
+    """The response is an RFC 9457 problem with ``status`` (and an error at ``pointer``)."""
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"].startswith("application/problem+json")
+    body: dict[str, Any] = response.json()
+    assert body["status"] == status
+    assert body["type"].startswith("https://casehub.dev/problems/")
+    assert body["title"]
+    assert body["detail"]
+    if pointer is not None:
+        pointers = [error["pointer"] for error in body.get("errors", [])]
+        assert pointer in pointers, body
+    return body

@@ -286,3 +286,28 @@ async def test_metadata_documents_the_server(http: httpx.AsyncClient) -> None:
         "client_secret_post",
     }
     assert "cases:write" in body["scopes_supported"]
+
+
+async def test_a_brand_admin_sets_its_aliases(http: httpx.AsyncClient, db: Database) -> None:
+    creds = await make_credentials(db, kind=TenantKind.brand, scopes=[Scope.tenant_manage])
+    headers = {"Authorization": f"Bearer {await fetch_token(http, creds)}"}
+    response = await http.patch(
+        "/v1/tenant",
+        json={"aliases": ["稻香", "Daoxiang"], "time_zone": "Asia/Hong_Kong", "locale": "en"},
+        headers=headers,
+    )
+    assert response.status_code == 200, response.text
+    assert response.json()["aliases"] == ["稻香", "Daoxiang"]
+    assert response.json()["time_zone"] == "Asia/Hong_Kong"
+    bad = await http.patch("/v1/tenant", json={"time_zone": "Mars/Olympus"}, headers=headers)
+    assert bad.status_code == 422
+    assert bad.json()["errors"][0]["pointer"] == "#/time_zone"
+    short = await http.patch("/v1/tenant", json={"aliases": ["A"]}, headers=headers)
+    assert short.status_code == 422
+
+
+async def test_changing_the_tenant_needs_its_scope(http: httpx.AsyncClient, db: Database) -> None:
+    creds = await make_credentials(db, scopes=[Scope.users_manage])
+    headers = {"Authorization": f"Bearer {await fetch_token(http, creds)}"}
+    response = await http.patch("/v1/tenant", json={"name": "x"}, headers=headers)
+    assert response.status_code == 403
