@@ -98,6 +98,8 @@ def test_host_files_brand_answers_host_accepts(browser: Any, served: Served) -> 
         assert "INTERNAL: buyer is a VIP" not in brand.content()
     brand.goto(f"{base}/console/")
     screenshot(brand, "dashboard-brand")
+    host.goto(f"{base}/console/cases")
+    screenshot(host, "cases")
     host.goto(f"{base}/console/")
     host.wait_for_timeout(300)  # let the charts draw before the screenshot (not an assertion)
     screenshot(host, "dashboard-host")
