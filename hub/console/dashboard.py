@@ -27,11 +27,12 @@ async def dashboard(console: ConsoleDep) -> HTMLResponse:
     mine, more = await cases_service.list_cases(
         console.db, principal, mine_filter, limit=MY_CASES_SHOWN, cursor=None
     )
-    counts = await service.status_counts(console.db, principal)
+    load = await service.workload(console.db, principal)
+    counts = load.by_status
     by_status = [(status, counts.get(status, 0)) for status in Status]
     open_total = sum(n for status, n in by_status if status in OPEN_STATUSES)
-    by_brand = await service.open_by_brand(console.db, principal) if console.is_host else []
-    by_team = await service.open_by_team(console.db, principal) if console.is_brand else []
+    by_brand = await service.open_by_brand(console.db, load) if console.is_host else []
+    by_team = await service.open_by_team(console.db, principal, load) if console.is_brand else []
     chart = {
         "status": {
             "labels": [console.t.label(s) for s, n in by_status if n],

@@ -97,51 +97,57 @@ async def case_rows(
 # --- dashboard ----------------------------------------------------------------------------------
 
 
-async def status_counts(session: AsyncSession, principal: Principal) -> dict[Status, int]:
+@dataclass(frozen=True, slots=True)
+class Workload:
+    """The dashboard's counts: cases per status, and open cases per brand (host) or per queue
+    (brand). ``None`` groups the cases in no brand yet (triage) or in no queue (the inbox)."""
+
+    by_status: dict[Status, int]
+    open_by_group: dict[uuid.UUID | None, int]
+
+
+async def workload(session: AsyncSession, principal: Principal) -> Workload:
+    """One grouped query over a covering index (``ix_case_tenant_status_brand`` for a host,
+    ``ix_case_brand_status_team`` for a brand): the table itself is never read."""
+    group = col(Case.brand_id) if principal.tenant_kind == "host" else col(Case.brand_team_id)
     rows = await session.execute(
-        select(col(Case.status), func.count())
+        select(col(Case.status), group, func.count())
         .where(visible_cases(principal))
-        .group_by(col(Case.status))
+        .group_by(col(Case.status), group)
     )
-    return {Status(status): int(count) for status, count in rows.all()}
+    by_status: dict[Status, int] = {}
+    open_by_group: dict[uuid.UUID | None, int] = {}
+    for status, group_id, count in rows.all():
+        by_status[Status(status)] = by_status.get(Status(status), 0) + int(count)
+        if status in OPEN_STATUSES:
+            open_by_group[group_id] = open_by_group.get(group_id, 0) + int(count)
+    return Workload(by_status, open_by_group)
 
 
-async def open_by_brand(session: AsyncSession, principal: Principal) -> list[tuple[str, int]]:
-    """A host's open cases per brand, most first; cases still in triage count under ``""``."""
-    rows = await session.execute(
-        select(col(Case.brand_id), func.count())
-        .where(visible_cases(principal), col(Case.status).in_(OPEN_STATUSES))
-        .group_by(col(Case.brand_id))
-    )
-    counts = rows.all()
-    brand_ids = [brand_id for brand_id, _ in counts if brand_id is not None]
+async def open_by_brand(session: AsyncSession, load: Workload) -> list[tuple[str, int]]:
+    """A host's open cases per brand name, most first; those in triage under ``""``."""
+    brand_ids = [brand_id for brand_id in load.open_by_group if brand_id is not None]
     names: dict[uuid.UUID, str] = {}
     if brand_ids:
         named = await session.execute(
             select(col(Tenant.id), col(Tenant.name)).where(col(Tenant.id).in_(brand_ids))
         )
         names = dict(named.all())
-    result = [(names.get(b, "") if b else "", int(n)) for b, n in counts]
+    result = [(names.get(b, "") if b else "", n) for b, n in load.open_by_group.items()]
     return sorted(result, key=lambda item: (-item[1], item[0]))
 
 
 async def open_by_team(
-    session: AsyncSession, principal: Principal
+    session: AsyncSession, principal: Principal, load: Workload
 ) -> list[tuple[Team | None, int]]:
-    """A brand's open cases per queue (``None``: not in a queue yet)."""
-    rows = await session.execute(
-        select(col(Case.brand_team_id), func.count())
-        .where(visible_cases(principal), col(Case.status).in_(OPEN_STATUSES))
-        .group_by(col(Case.brand_team_id))
-    )
-    counts = dict(rows.all())
+    """A brand's open cases per queue, most first; ``None``: not in a queue yet."""
     teams = {team.id: team for team in await list_teams(session, principal)}
     result: list[tuple[Team | None, int]] = [
-        (teams[team_id], int(n)) for team_id, n in counts.items() if team_id in teams
+        (teams[team_id], n) for team_id, n in load.open_by_group.items() if team_id in teams
     ]
     result.sort(key=lambda item: -item[1])
-    if None in counts:
-        result.append((None, int(counts[None])))
+    if None in load.open_by_group:
+        result.append((None, load.open_by_group[None]))
     return result
 
 
