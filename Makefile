@@ -35,7 +35,7 @@ lint: install
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 	$(BIN)/lint-imports
-	CASEHUB_DATABASE_URL=sqlite+aiosqlite:///$$(mktemp -d)/check.db sh -c '$(BIN)/alembic upgrade head >/dev/null 2>&1 && $(BIN)/alembic check'
+	CASEHUB_DATABASE_URL=sqlite:///$$(mktemp -d)/check.db sh -c '$(BIN)/alembic upgrade head >/dev/null 2>&1 && $(BIN)/alembic check'
 
 format: install
 	$(BIN)/ruff format .

@@ -101,10 +101,45 @@ def wrk(
     output = subprocess.run([*command, url], check=True, capture_output=True, text=True).stdout
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))  # type: ignore[union-attr]
     non_2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", output)
-    latencies = dict(re.findall(r"\s+(50|99)\.000%\s+([\d.]+\w+)", output))
+    latencies = dict(re.findall(r"\s(50|99)(?:\.0+)?%\s+([\d.]+\w+)", output))
     return {
         "rps": rps,
         "non_2xx": float(non_2xx.group(1)) if non_2xx else 0.0,
         "p50": latencies.get("50", "?"),  # type: ignore[dict-item]
         "p99": latencies.get("99", "?"),  # type: ignore[dict-item]
     }
+
+
+def reset_postgres(url: str) -> str:
+    """Empty the PostgreSQL database at ``url`` (a scratch database of the bench's own)."""
+    import asyncio
+
+    from sqlalchemy import text
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    from hub.core.db import normalise_database_url
+
+    url = normalise_database_url(url)
+
+    async def drop() -> None:
+        engine = create_async_engine(url)
+        async with engine.begin() as connection:
+            await connection.execute(text("DROP SCHEMA public CASCADE"))
+            await connection.execute(text("CREATE SCHEMA public"))
+        await engine.dispose()
+
+    asyncio.run(drop())
+    return url
+
+
+def database_url(var: Path, postgres: str | None) -> str | None:
+    """The bench's database: a reset PostgreSQL one when asked, else SQLite under ``var``."""
+    return reset_postgres(postgres) if postgres else None
+
+
+def demo_client(var: Path, tenant_index: int = 0) -> tuple[str, str]:
+    import json
+
+    demo = json.loads((var / "demo.json").read_text())
+    client = demo["tenants"][tenant_index]["clients"][0]
+    return client["client_id"], client["client_secret"]

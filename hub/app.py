@@ -18,12 +18,17 @@ from hub.console import catalog as console_catalog
 from hub.console import router as console
 from hub.console.pages import ConsolePages
 from hub.core import migrations
+from hub.core.crypto import SecretBox, load_secret_box
 from hub.core.db import Database
 from hub.core.events import bus
 from hub.core.middleware import RequestContext
 from hub.core.problems import install_problem_handlers, problem_response
 from hub.core.security import KeyRing, load_key_ring
 from hub.core.settings import Settings
+from hub.scheduler import build_scheduler
+from notifiers import api as notifiers_api
+from notifiers import handlers as notifiers_handlers
+from notifiers.dispatcher import Dispatcher as NotifierDispatcher
 from routing import api as routing_api
 from tenants import api as tenants_api
 from tenants import catalog_api, oauth
@@ -53,15 +58,24 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
             await app.state.db.refresh_statistics()
         else:
             owns_db = False
-        dispatcher = None
+        workers: list[Dispatcher | NotifierDispatcher] = []
+        scheduler = None
         if state_settings.run_scheduler:
-            dispatcher = Dispatcher(app.state.db, state_settings)
-            dispatcher.start()
+            workers = [
+                Dispatcher(app.state.db, state_settings),
+                NotifierDispatcher(app.state.db, state_settings, app.state.secret_box),
+            ]
+            for worker in workers:
+                worker.start()
+            scheduler = build_scheduler(app.state.db)
+            scheduler.start()
         try:
             yield
         finally:
-            if dispatcher is not None:
-                await dispatcher.stop()
+            if scheduler is not None:
+                scheduler.shutdown(wait=False)
+            for worker in workers:
+                await worker.stop()
             if owns_db:
                 await app.state.db.dispose()
 
@@ -76,16 +90,20 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     app.state.settings = settings
     app.state.db = database
     app.state.keys = keys
+    box: SecretBox = load_secret_box(settings)
+    app.state.secret_box = box
     app.state.oauth_server = oauth.CaseHubAuthorizationServer(settings, keys)
     app.state.storage = LocalStorage(settings.var_dir / "attachments")
 
     bus.subscribe(webhooks_handlers.on_event)
+    bus.subscribe(notifiers_handlers.on_event)
     install_problem_handlers(app, pages=ConsolePages())
     app.include_router(oauth.router)
     app.include_router(tenants_api.router)
     app.include_router(cases_api.router)
     app.include_router(routing_api.router)
     app.include_router(webhooks_api.router)
+    app.include_router(notifiers_api.router)
     _add_operational_routes(app)
     console.install(app)
     app.add_middleware(

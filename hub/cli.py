@@ -12,11 +12,15 @@ import uvicorn
 
 from hub import demo as demo_module
 from hub.core import migrations
+from hub.core.crypto import load_secret_box
 from hub.core.db import Database
 from hub.core.events import bus
 from hub.core.logging import configure_logging
 from hub.core.security import Scope
 from hub.core.settings import Settings
+from notifiers import handlers as notifiers_handlers
+from notifiers import service as notifiers_service
+from notifiers.dispatcher import Dispatcher as NotifierDispatcher
 from tenants import service as tenants_service
 from tenants.models import Locale, Role, TenantKind
 from tenants.schemas import ClientCreate, UserCreate
@@ -34,6 +38,8 @@ app.add_typer(db_app, name="db")
 app.add_typer(tenants_app, name="tenants")
 app.add_typer(users_app, name="users")
 app.add_typer(clients_app, name="clients")
+notifiers_app = typer.Typer(help="IM and e-mail notifications.", no_args_is_help=True)
+app.add_typer(notifiers_app, name="notifiers")
 
 
 def _settings() -> Settings:
@@ -74,10 +80,13 @@ def worker() -> None:
     async def run() -> None:
         db = Database(settings.database_url, pool_size=settings.db_pool_size)
         bus.subscribe(webhooks_handlers.on_event)
+        bus.subscribe(notifiers_handlers.on_event)
         scheduler = build_scheduler(db)
         scheduler.start()
         dispatcher = Dispatcher(db, settings)
         dispatcher.start()
+        notifier = NotifierDispatcher(db, settings, load_secret_box(settings))
+        notifier.start()
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
@@ -86,6 +95,7 @@ def worker() -> None:
         await stop.wait()
         scheduler.shutdown(wait=False)
         await dispatcher.stop()
+        await notifier.stop()
         await db.dispose()
 
     asyncio.run(run())
@@ -214,3 +224,15 @@ def clients_create(
         }
 
     typer.echo(json.dumps(_run_in_unit_of_work(work)))
+
+
+@notifiers_app.command("reseal")
+def notifiers_reseal() -> None:
+    """Re-seal every stored channel secret with the current data key (after a key rotation)."""
+    settings = _settings()
+    box = load_secret_box(settings)
+
+    async def work(session):  # type: ignore[no-untyped-def]
+        return await notifiers_service.reseal_secrets(session, box)
+
+    typer.echo(f"re-sealed the secrets of {_run_in_unit_of_work(work)} channels")

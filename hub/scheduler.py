@@ -10,9 +10,12 @@ from collections.abc import Awaitable, Callable
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from hub.cases.digest import digest_figures
 from hub.console import sessions as console_sessions
 from hub.core.db import Database
 from hub.core.models import utcnow
+from notifiers import digest as notifier_digests
+from notifiers import jobs as notifiers_jobs
 from tenants import service as tenants_service
 from webhooks import jobs as webhooks_jobs
 
@@ -31,10 +34,17 @@ async def purge_console_sessions(session: AsyncSession) -> int:
     return await console_sessions.purge_expired(session, now=utcnow())
 
 
+async def queue_notification_digests(session: AsyncSession) -> int:
+    """Queue the daily digest of every channel whose digest hour has come."""
+    return await notifier_digests.queue_due_digests(session, now=utcnow(), figures=digest_figures)
+
+
 JOBS: list[tuple[str, Job, float]] = [
     ("purge-revoked-tokens", purge_revoked_tokens, 3600.0),
     ("purge-webhook-deliveries", webhooks_jobs.purge_old_deliveries, 3600.0),
     ("purge-console-sessions", purge_console_sessions, 3600.0),
+    ("queue-notification-digests", queue_notification_digests, 60.0),
+    ("purge-notifications", notifiers_jobs.purge_old_notices, 3600.0),
 ]
 STATISTICS_SECONDS = 3600.0
 

@@ -4,6 +4,7 @@ from sqlmodel import SQLModel
 
 import hub.cases.models
 import hub.console.models  # noqa: F401
+import notifiers.models  # noqa: F401
 import routing.models  # noqa: F401
 import tenants.models  # noqa: F401
 import webhooks.models  # noqa: F401

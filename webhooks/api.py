@@ -10,10 +10,10 @@ from fastapi import APIRouter, Query, Request, Response, status
 from pydantic import AwareDatetime
 
 from hub.core.deps import SessionDep
+from hub.core.egress import EgressPolicy
 from hub.core.pagination import DEFAULT_LIMIT, CursorQuery, LimitQuery, Page
 from webhooks import service
 from webhooks.auth import WebhooksManage
-from webhooks.egress import EgressPolicy
 from webhooks.models import MessageStatus
 from webhooks.schemas import (
     EndpointCreate,
@@ -32,7 +32,9 @@ router = APIRouter(prefix="/v1/webhooks", tags=["webhooks"])
 def egress_policy(request: Request) -> EgressPolicy:
     policy: EgressPolicy | None = getattr(request.app.state, "egress_policy", None)
     if policy is None:
-        policy = EgressPolicy.from_settings(request.app.state.settings)
+        policy = EgressPolicy.from_settings(
+            request.app.state.settings, request.app.state.settings.webhook_allowed_hosts
+        )
         request.app.state.egress_policy = policy
     return policy
 

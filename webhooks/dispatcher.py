@@ -30,15 +30,16 @@ from datetime import datetime, timedelta
 import httpx
 
 from hub.core.db import Database
+from hub.core.egress import EgressPolicy, build_client, refused
 from hub.core.models import utcnow
 from hub.core.settings import Settings
 from webhooks import outbox, signing
-from webhooks.egress import EgressPolicy, build_client, refused
 from webhooks.handlers import wakeup
 from webhooks.outbox import Claimed, Outcome
 
 log = logging.getLogger("casehub.webhooks")
 
+USER_AGENT = "CaseHub-Webhooks/1"
 RESPONSE_BODY_MAX_BYTES = 2048
 DEFAULT_PER_ENDPOINT = 16
 LEASE_MARGIN = timedelta(seconds=45)
@@ -152,8 +153,9 @@ class Dispatcher:
         self.worker_id = worker_id or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
         self._owns_client = client is None
         self.client = client or build_client(
-            EgressPolicy.from_settings(settings),
+            EgressPolicy.from_settings(settings, settings.webhook_allowed_hosts),
             timeout=self.timeout,
+            user_agent=USER_AGENT,
             max_connections=self.concurrency,
         )
         self._task: asyncio.Task[None] | None = None

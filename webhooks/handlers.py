@@ -8,7 +8,6 @@ the first attempt follows at once; dispatchers in other processes find the rows 
 
 from __future__ import annotations
 
-import asyncio
 import json
 import uuid
 from collections.abc import Mapping
@@ -16,72 +15,25 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import event as sa_event
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import Session
 from sqlmodel import col
 
 from hub.core.events import DomainEvent
+from hub.core.wakeup import Wakeup
+from hub.core.wakeup import wake_after_commit as wake_after_commit_of
 from webhooks.models import MessageStatus, WebhookEndpoint, WebhookMessage
 
 ALL_TYPES = "*"
-_WAKE_KEY = "webhooks.wake"
 
 
-class Wakeup:
-    """Wakes the dispatchers running in this process (each registers its own asyncio.Event)."""
-
-    def __init__(self) -> None:
-        self._waiters: dict[asyncio.Event, asyncio.AbstractEventLoop] = {}
-
-    def register(self) -> asyncio.Event:
-        event = asyncio.Event()
-        self._waiters[event] = asyncio.get_running_loop()
-        return event
-
-    def unregister(self, event: asyncio.Event) -> None:
-        self._waiters.pop(event, None)
-
-    def notify(self) -> None:
-        try:
-            running: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
-        except RuntimeError:
-            running = None
-        for event, loop in list(self._waiters.items()):
-            if loop is running:
-                event.set()
-            elif not loop.is_closed():
-                loop.call_soon_threadsafe(event.set)
-
-
-wakeup = Wakeup()
-
-
-def _after_commit(session: Session) -> None:
-    if session.info.pop(_WAKE_KEY, False):
-        wakeup.notify()
-
-
-def _after_rollback(session: Session) -> None:
-    session.info.pop(_WAKE_KEY, None)
-
-
-_listening = False
-
-
-def _listen() -> None:
-    global _listening
-    if not _listening:
-        sa_event.listen(Session, "after_commit", _after_commit)
-        sa_event.listen(Session, "after_soft_rollback", lambda s, _t: _after_rollback(s))
-        _listening = True
+wakeup = Wakeup("webhooks")
+"""Wakes this process's webhook dispatchers."""
 
 
 def wake_after_commit(session: AsyncSession) -> None:
     """Wake this process's dispatchers once ``session``'s transaction commits."""
-    _listen()
-    session.sync_session.info[_WAKE_KEY] = True
+    wake_after_commit_of(session, wakeup)
 
 
 def subscribed(event_types: list[str], event_type: str) -> bool:

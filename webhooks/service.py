@@ -14,13 +14,13 @@ from sqlalchemy import and_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
+from hub.core.egress import EgressPolicy
 from hub.core.events import EventType
 from hub.core.models import utcnow
 from hub.core.pagination import paginate
 from hub.core.security import Principal
 from hub.core.tenancy import get_owned, scoped_select
 from webhooks import outbox, signing
-from webhooks.egress import EgressPolicy
 from webhooks.errors import (
     EndpointDisabled,
     InvalidEndpoint,

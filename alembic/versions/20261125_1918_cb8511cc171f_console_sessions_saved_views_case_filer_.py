@@ -1,7 +1,7 @@
 """console sessions, saved views, case filer and dashboard indexes
 
 Revision ID: cb8511cc171f
-Revises: 9ec192208be0
+Revises: b68d203e7fbf
 Create Date: 2026-11-25 19:18:57.982548+00:00
 """
 
@@ -15,7 +15,7 @@ from alembic import op
 
 
 revision: str = 'cb8511cc171f'
-down_revision: str | Sequence[str] | None = '9ec192208be0'
+down_revision: str | Sequence[str] | None = 'b68d203e7fbf'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

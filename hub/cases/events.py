@@ -20,6 +20,9 @@ from hub.core.events import DomainEvent, bus
 from hub.core.security import Principal, PrincipalKind
 from tenants.models import Tenant
 
+SUMMARY_DESCRIPTION_CHARS = 2000
+"""Events carry the start of the description; the API has all of it (payloads stay small)."""
+
 
 @dataclass(frozen=True, slots=True)
 class Actor:
@@ -63,6 +66,8 @@ async def case_summary(session: AsyncSession, case: Case, party: Party) -> dict[
         "id": str(case.id),
         "number": case.number,
         "title": case.title,
+        "description": case.description[:SUMMARY_DESCRIPTION_CHARS],
+        "description_truncated": len(case.description) > SUMMARY_DESCRIPTION_CHARS,
         "type": case.type.value,
         "priority": case.priority.value,
         "status": case.status.value,
@@ -76,6 +81,7 @@ async def case_summary(session: AsyncSession, case: Case, party: Party) -> dict[
         },
         "live_session_id": None if case.live_session_id is None else str(case.live_session_id),
         "tags": list(case.tags),
+        "custom_fields": dict(case.custom_fields),
     }
     if party == Party.host:
         summary["queue"] = case.host_queue

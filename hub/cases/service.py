@@ -30,7 +30,7 @@ from hub.cases.models import (
     Visibility,
 )
 from hub.cases.schemas import CaseCreate, CaseUpdate
-from hub.core.db import increment_counter
+from hub.core.db import increment_counter, serialize_on
 from hub.core.errors import Forbidden, Unprocessable
 from hub.core.events import EventType
 from hub.core.models import utcnow
@@ -213,6 +213,8 @@ async def file_case(
             f"no live session {data.live_session_id} of this host", pointer="#/live_session_id"
         )
     if data.order.order_id and not data.force_new:
+        # Two filings of one order at once must not both miss each other.
+        await serialize_on(session, f"case-order:{principal.tenant_id}:{data.order.order_id}")
         existing = await find_open_duplicate(
             session, principal.tenant_id, data.order.order_id, data.product.sku
         )

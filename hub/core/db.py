@@ -3,21 +3,26 @@
 One unit of work per request or job: it commits once when the work succeeds and rolls back when it
 raises. Services never commit; they flush when they need ids.
 
-On SQLite the database runs in WAL mode with a busy timeout; a unit of work that writes opens its
-transaction with ``BEGIN IMMEDIATE`` so that concurrent writers queue on the busy timeout instead of
-failing on a read-to-write lock upgrade. Read-only units of work begin deferred and never block.
+On SQLite the database runs in WAL mode, in the event loop's thread (:mod:`hub.core.sqlite`
+says why). Writers take turns: a unit of work that writes first waits for this process's other
+writers (an ``asyncio.Lock``), then opens its transaction with ``BEGIN IMMEDIATE``, retrying with
+``await asyncio.sleep`` while another process holds the write lock, up to
+``SQLITE_BUSY_TIMEOUT_MS``. Read-only units of work begin deferred and never wait.
 """
 
 from __future__ import annotations
 
+import asyncio
+import hashlib
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager, nullcontext
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import event, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import (
     AsyncConnection,
     AsyncEngine,
@@ -26,6 +31,8 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 from sqlalchemy.pool import NullPool
+
+from hub.core import sqlite as inloop_sqlite
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 WRITE_OPTION = "casehub_write"
@@ -36,8 +43,8 @@ def normalise_database_url(url: str) -> str:
     parsed = make_url(url)
     if parsed.drivername in ("postgresql", "postgres", "postgresql+psycopg2"):
         parsed = parsed.set(drivername="postgresql+asyncpg")
-    elif parsed.drivername == "sqlite":
-        parsed = parsed.set(drivername="sqlite+aiosqlite")
+    elif parsed.drivername in ("sqlite", "sqlite+aiosqlite", "sqlite+pysqlite"):
+        parsed = parsed.set(drivername=f"sqlite+{inloop_sqlite.DRIVER}")
     return parsed.render_as_string(hide_password=False)
 
 
@@ -47,7 +54,6 @@ def create_engine(url: str, *, echo: bool = False, pool_size: int = 10) -> Async
         engine = create_async_engine(
             url,
             echo=echo,
-            connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
             **({"poolclass": NullPool} if ":memory:" in url else {"pool_size": pool_size}),
         )
         _configure_sqlite(engine)
@@ -64,7 +70,6 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
@@ -82,6 +87,8 @@ class Database:
         self.url = normalise_database_url(url)
         self.engine = create_engine(self.url, echo=echo, pool_size=pool_size)
         self.sessionmaker = async_sessionmaker(self.engine, expire_on_commit=False)
+        self._bound = False
+        self._writers = asyncio.Lock()
 
     def bind_to(self, connection: AsyncConnection) -> None:
         """Run every unit of work inside ``connection``'s open transaction, as savepoints.
@@ -91,6 +98,7 @@ class Database:
         self.sessionmaker = async_sessionmaker(
             bind=connection, expire_on_commit=False, join_transaction_mode="create_savepoint"
         )
+        self._bound = True
 
     @property
     def is_sqlite(self) -> bool:
@@ -99,9 +107,9 @@ class Database:
     @asynccontextmanager
     async def unit_of_work(self, *, write: bool = True) -> AsyncIterator[AsyncSession]:
         """Yield a session whose work commits on success and rolls back on error."""
-        async with self.sessionmaker() as session:
+        async with self._turn(write), self.sessionmaker() as session:
             if write:
-                await session.connection(execution_options={WRITE_OPTION: True})
+                await self._begin_write(session)
             try:
                 yield session
             except BaseException:
@@ -109,6 +117,28 @@ class Database:
                 raise
             else:
                 await session.commit()
+
+    def _turn(self, write: bool) -> AbstractAsyncContextManager[Any]:
+        """This process's writers take turns on SQLite (a bound test connection needs none)."""
+        if write and self.is_sqlite and not self._bound:
+            return self._writers
+        return nullcontext()
+
+    async def _begin_write(self, session: AsyncSession) -> None:
+        """Open the write transaction, waiting (without blocking the loop) for other processes."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + SQLITE_BUSY_TIMEOUT_MS / 1000
+        delay = 0.001
+        while True:
+            try:
+                await session.connection(execution_options={WRITE_OPTION: True})
+                return
+            except OperationalError as error:
+                if not inloop_sqlite.is_locked(error) or loop.time() >= deadline:
+                    raise
+                await session.rollback()
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 0.05)
 
     async def dispose(self) -> None:
         await self.engine.dispose()
@@ -170,3 +200,16 @@ def keep_loaded(session: AsyncSession, *rows: Any) -> None:
     brands) and look it up by id later keep it here instead.
     """
     session.info.setdefault("casehub.kept", []).extend(rows)
+
+
+async def serialize_on(session: AsyncSession, key: str) -> None:
+    """Make concurrent units of work that pass the same ``key`` run this part one at a time.
+
+    On PostgreSQL a transaction-scoped advisory lock (held until commit or rollback); on SQLite
+    writers already take turns, so there is nothing to do.
+    """
+    if _insert_for(session) is pg_insert:
+        digest = int.from_bytes(hashlib.blake2b(key.encode(), digest_size=8).digest(), "big")
+        await session.execute(
+            text("SELECT pg_advisory_xact_lock(:key)"), {"key": digest - (1 << 63)}
+        )

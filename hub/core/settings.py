@@ -39,6 +39,12 @@ class Settings(BaseSettings):
     """Retired keys still published in the JWKS until the tokens they signed expire."""
     session_secret: str = ""
     """Signs console session cookies; generated under var/ when absent."""
+    data_key_file: Path | None = None
+    """Fernet key that encrypts stored secrets (IM robot URLs, signing secrets, SMTP passwords);
+    generated under var/ when absent outside production."""
+    previous_data_key_files: list[Path] = []
+    """Retired data keys that still decrypt, until ``casehub notifiers reseal`` has re-sealed
+    every stored secret with the current key."""
 
     max_body_bytes: int = 1_000_000
     attachment_max_bytes: int = 50_000_000
@@ -56,7 +62,18 @@ class Settings(BaseSettings):
     webhook_poll_seconds: Annotated[float, Field(gt=0, le=60)] = 0.5
     """How often a dispatcher looks for due messages when nothing woke it."""
 
-    @field_validator("webhook_allowed_hosts", mode="before")
+    notifier_allowed_hosts: Annotated[list[str], NoDecode] = []
+    """Host names, addresses and CIDR networks IM robots and SMTP servers may be reached at
+    although they are not public (comma-separated): an internal mail relay, a private WeCom
+    deployment. Robot URLs on these hosts are accepted for every channel kind."""
+    notifier_timeout_seconds: Annotated[float, Field(gt=0, le=60)] = 10.0
+    """Whole-exchange deadline of one IM or SMTP send."""
+    notifier_concurrency: Annotated[int, Field(ge=1, le=1000)] = 50
+    """Channels one worker process sends to at once (one message per channel at a time)."""
+    notifier_poll_seconds: Annotated[float, Field(gt=0, le=60)] = 1.0
+    """How often a notifier dispatcher looks for due notices when nothing woke it."""
+
+    @field_validator("webhook_allowed_hosts", "notifier_allowed_hosts", mode="before")
     @classmethod
     def _split_hosts(cls, value: object) -> object:
         if isinstance(value, str):
@@ -66,12 +83,14 @@ class Settings(BaseSettings):
     @model_validator(mode="after")
     def _fill_defaults(self) -> Settings:
         if not self.database_url:
-            self.database_url = f"sqlite+aiosqlite:///{self.var_dir / 'casehub.db'}"
+            self.database_url = f"sqlite:///{self.var_dir / 'casehub.db'}"
         if not self.public_base_url:
             self.public_base_url = f"http://{self.host}:{self.port}"
         self.public_base_url = self.public_base_url.rstrip("/")
         if self.signing_key_file is None:
             self.signing_key_file = self.var_dir / "signing-key.pem"
+        if self.data_key_file is None:
+            self.data_key_file = self.var_dir / "data-key"
         production = self.env == Environment.production
         if production and self.session_secret.strip().lower() in PLACEHOLDER_SECRETS:
             raise ValueError("CASEHUB_SESSION_SECRET must be set to a real secret in production")

@@ -78,6 +78,26 @@ async def _their_data(http: httpx.AsyncClient, db: Database) -> tuple[dict[str, 
     )
     if live.status_code == 201:
         ids["live_session_id"] = live.json()["id"]
+    channel = await http.post(
+        "/v1/notifications/channels",
+        json={
+            "name": "ops mailbox",
+            "kind": "email",
+            "smtp": {"host": "93.184.215.14"},
+            "from_address": "casehub@example.com",
+            "recipients": ["ops@example.com"],
+        },
+        headers=brand.auth,
+    )
+    assert channel.status_code == 201, channel.text
+    ids["channel_id"] = channel.json()["id"]
+    notification_rule = await http.post(
+        "/v1/notifications/rules",
+        json={"name": "all", "channel_id": ids["channel_id"], "event_types": ["*"]},
+        headers=brand.auth,
+    )
+    assert notification_rule.status_code == 201, notification_rule.text
+    ids["notification_rule_id"] = notification_rule.json()["id"]
     ids["sku"] = f"SKU-0-{brand.slug}"
     secrets = [value for key, value in ids.items() if key != "sku"] + [case.json()["number"]]
     ids["brand"] = brand.slug

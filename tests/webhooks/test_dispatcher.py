@@ -292,10 +292,12 @@ async def test_hanging_huge_and_broken_receivers_do_not_stall_the_others(
     for receiver in good:
         await _endpoint(db, tenant, receiver.url)
 
+    # Published before the dispatcher runs: the test's units of work share one connection, so
+    # they must not interleave with the dispatcher's (each bus handler is an await point).
+    await publish(db, *(make_event({tenant: {"n": n}}) for n in range(5)))
     dispatcher = Dispatcher(db, settings, timeout=5.0, poll_seconds=0.05)
     dispatcher.start()
     try:
-        await publish(db, *(make_event({tenant: {"n": n}}) for n in range(5)))
         for receiver in good:
             await receiver.wait_for(5, within=3.0)
         await huge.wait_for(1, within=3.0)

@@ -15,8 +15,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from webhooks import egress
-from webhooks.egress import EgressPolicy, GuardedTransport, build_client, describe, refused
+from hub.core import egress
+from hub.core.egress import EgressPolicy, GuardedTransport, build_client, describe, refused
 
 from .conftest import Receiver
 
@@ -108,7 +108,7 @@ async def test_public_literal_and_allow_list_pass() -> None:
 async def test_connect_time_check_refuses_loopback(receivers: object) -> None:
     receiver = await Receiver().start()
     try:
-        async with build_client(EgressPolicy(), timeout=5) as client:
+        async with build_client(EgressPolicy(), timeout=5, user_agent="test") as client:
             with pytest.raises(httpx.ConnectError) as info:
                 await client.post(receiver.url, content=b"{}")
         assert refused(info.value)
@@ -131,7 +131,7 @@ async def test_dns_rebinding_is_caught_at_connect_time(monkeypatch: pytest.Monke
         url = f"http://rebind.example:{receiver.port}/hook"
         policy = EgressPolicy.build([], allow_plain_http=True)
         assert await policy.check_url(url) == url
-        async with build_client(policy, timeout=5) as client:
+        async with build_client(policy, timeout=5, user_agent="test") as client:
             with pytest.raises(httpx.ConnectError) as info:
                 await client.post(url, content=b"{}")
         assert refused(info.value)
@@ -153,7 +153,7 @@ async def test_connects_to_the_checked_address_keeping_the_host_header(
     receiver = await Receiver().start()
     try:
         policy = EgressPolicy.build(["127.0.0.0/8"])
-        async with build_client(policy, timeout=5) as client:
+        async with build_client(policy, timeout=5, user_agent="test") as client:
             response = await client.post(f"http://hooks.example:{receiver.port}/in", content=b"{}")
         assert response.status_code == 200
         assert calls == ["hooks.example"]

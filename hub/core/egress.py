@@ -1,15 +1,17 @@
-"""Safe egress: webhooks reach only public addresses, checked when the connection is made.
+"""Safe egress: webhooks, IM robots and SMTP reach only public addresses, checked on connect.
 
-A URL is checked twice. When an endpoint is saved, :meth:`EgressPolicy.check_url` refuses what
-is plainly wrong (scheme, credentials, a private literal address or a name resolving to one) so
-the owner gets a 422 with the reason. When a delivery connects, :class:`GuardedBackend` resolves
-the host once, refuses unless every address is public, and connects to the address it checked —
-so a name that re-binds to ``127.0.0.1`` between the two checks (DNS rebinding) gets nowhere.
-The ``Host`` header and the TLS server name still come from the URL.
+A URL is checked twice. When an endpoint or channel is saved, :meth:`EgressPolicy.check_url`
+refuses what is plainly wrong (scheme, credentials, a private literal address or a name
+resolving to one) so the owner gets a 422 with the reason. When a delivery connects,
+:class:`GuardedBackend` resolves the host once, refuses unless every address is public, and
+connects to the address it checked — so a name that re-binds to ``127.0.0.1`` between the two
+checks (DNS rebinding) gets nowhere. The ``Host`` header and the TLS server name still come from
+the URL.
 
-The operator's allow-list (``CASEHUB_WEBHOOK_ALLOWED_HOSTS``: host names, addresses and CIDR
-networks) lets chosen private targets through; those may also use plain ``http``, which is
-otherwise accepted only in development.
+Each consumer has its own operator allow-list (``CASEHUB_WEBHOOK_ALLOWED_HOSTS``,
+``CASEHUB_NOTIFIER_ALLOWED_HOSTS``: host names, addresses and CIDR networks) that lets chosen
+private targets through; those may also use plain ``http``, which is otherwise accepted only in
+development. :func:`open_connection` applies the same check to raw TCP (SMTP).
 """
 
 from __future__ import annotations
@@ -105,18 +107,16 @@ def parse_address(text: str) -> IPAddress | None:
 
 @dataclass(frozen=True)
 class EgressPolicy:
-    """Which targets webhooks may reach; built from settings at start-up."""
+    """Which targets outbound requests may reach; built from settings at start-up."""
 
     allowed_networks: tuple[IPNetwork, ...] = ()
     allowed_hosts: frozenset[str] = field(default_factory=frozenset)
     allow_plain_http: bool = False
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> EgressPolicy:
-        return cls.build(
-            settings.webhook_allowed_hosts,
-            allow_plain_http=settings.env == Environment.development,
-        )
+    def from_settings(cls, settings: Settings, allowed_hosts: Iterable[str]) -> EgressPolicy:
+        """A policy with the operator's ``allowed_hosts``; plain http only in development."""
+        return cls.build(allowed_hosts, allow_plain_http=settings.env == Environment.development)
 
     @classmethod
     def build(cls, entries: Iterable[str], *, allow_plain_http: bool = False) -> EgressPolicy:
@@ -148,7 +148,7 @@ class EgressPolicy:
         return describe(address)
 
     def check_syntax(self, url: str) -> httpx.URL:
-        """Refuse URLs no webhook may use; raises ``ValueError`` with the reason."""
+        """Refuse URLs no outbound request may use; raises ``ValueError`` with the reason."""
         if len(url) > MAX_URL_LENGTH:
             raise ValueError(f"the URL is longer than {MAX_URL_LENGTH} characters")
         try:
@@ -259,7 +259,7 @@ class GuardedBackend(httpcore.AsyncNetworkBackend):
         timeout: float | None = None,  # noqa: ASYNC109 (httpcore's interface)
         socket_options: typing.Iterable[httpcore.SOCKET_OPTION] | None = None,
     ) -> httpcore.AsyncNetworkStream:
-        raise EgressRefused("webhooks never connect to unix sockets")
+        raise EgressRefused("outbound requests never connect to unix sockets")
 
     async def sleep(self, seconds: float) -> None:
         await self.inner.sleep(seconds)
@@ -285,11 +285,8 @@ class GuardedTransport(httpx.AsyncHTTPTransport):
         )
 
 
-USER_AGENT = "CaseHub-Webhooks/1"
-
-
 def build_client(
-    policy: EgressPolicy, *, timeout: float, max_connections: int = 100
+    policy: EgressPolicy, *, timeout: float, user_agent: str, max_connections: int = 100
 ) -> httpx.AsyncClient:
     """The one client a dispatcher shares: guarded, no proxies from the environment, no
     redirects."""
@@ -303,7 +300,7 @@ def build_client(
         trust_env=False,
         follow_redirects=False,
         timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)),
-        headers={"user-agent": USER_AGENT},
+        headers={"user-agent": user_agent},
     )
 
 
@@ -315,3 +312,37 @@ def refused(exc: BaseException) -> bool:
             return True
         seen = seen.__cause__ or seen.__context__
     return False
+
+
+async def open_connection(
+    policy: EgressPolicy, host: str, port: int, *, connect_timeout: float
+) -> socket.socket:
+    """A TCP socket connected to ``host`` after the same check as :class:`GuardedBackend`.
+
+    For protocols httpx does not speak (SMTP): resolve once, refuse unless every address is
+    allowed, connect to a checked address. Raises :class:`EgressRefused` or ``OSError``.
+    """
+    try:
+        addresses = await resolve(host, port)
+    except (OSError, TimeoutError) as exc:
+        raise OSError(f"cannot resolve {host}: {exc}") from exc
+    for address in addresses:
+        reason = policy.refusal(host, address)
+        if reason:
+            raise EgressRefused(f"refused to connect to {host}: {reason}")
+    loop = asyncio.get_running_loop()
+    last: Exception | None = None
+    for address in addresses:
+        family = socket.AF_INET6 if address.version == 6 else socket.AF_INET
+        sock = socket.socket(family, socket.SOCK_STREAM)
+        sock.setblocking(False)
+        try:
+            async with asyncio.timeout(connect_timeout):
+                await loop.sock_connect(sock, (str(address), port))
+        except (OSError, TimeoutError) as exc:
+            sock.close()
+            last = exc
+            continue
+        return sock
+    assert last is not None
+    raise OSError(f"cannot connect to {host}:{port}: {last}") from last
