@@ -18,6 +18,7 @@ import secrets
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Annotated, Any
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -292,8 +293,6 @@ async def login_form(
 
 
 def _next_query(next_url: str) -> str:
-    from urllib.parse import urlencode
-
     return urlencode({"next": _safe_next(next_url)})
 
 
@@ -345,6 +344,8 @@ async def login(
         int(sessions.ABSOLUTE_LIFETIME.total_seconds()),
     )
     cookies.clear(response, cookies.login_name)
+    if user.locale is not None:  # pages shown before a session exists speak it too
+        response.set_cookie(LANG_COOKIE, user.locale.value, max_age=365 * 86400, samesite="lax")
     return response
 
 

@@ -27,6 +27,7 @@ from hub.core.pagination import CursorQuery
 from hub.core.security import Scope
 from routing import service as routing_service
 from routing.schemas import PreviewRequest
+from tenants import live_sessions
 from tenants.case_types import CaseType
 
 router = APIRouter(prefix="/console")
@@ -153,6 +154,7 @@ async def delete_view(console: ConsoleDep, view_id: uuid.UUID) -> Response:
 # --- filing -------------------------------------------------------------------------------------
 
 CASE_LISTS = frozenset({"tags"})
+LIVE_SESSIONS_OFFERED = 20
 
 
 async def _new_case_page(
@@ -162,10 +164,14 @@ async def _new_case_page(
     errors: dict[str, str] | None = None,
     status_code: int = 200,
 ) -> HTMLResponse:
+    live, _more = await live_sessions.list_live_sessions(
+        console.db, console.principal, limit=LIVE_SESSIONS_OFFERED, cursor=None
+    )
     return console.render(
         "console/case_new.html",
         values=values or {},
         errors=errors or {},
+        live_sessions=[summary.live_session for summary in live],
         brands=await service.partner_brands(console.db, console.principal),
         types=list(CaseType),
         priorities=list(Priority),

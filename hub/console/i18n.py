@@ -181,11 +181,14 @@ class Translator:
         text = str(getattr(value, "value", value))
         return self.gettext(LABELS.get(text, text))
 
-    def datetime(self, value: datetime | None, *, with_year: bool = False) -> str:
+    def datetime(self, value: datetime | None) -> str:
+        """Local time in the tenant's zone; the year only when it is not this year's."""
         if value is None:
             return ""
-        local = value.astimezone(_zone(self.time_zone))
-        return local.strftime("%Y-%m-%d %H:%M" if with_year else "%m-%d %H:%M")
+        zone = _zone(self.time_zone)
+        local = value.astimezone(zone)
+        this_year = datetime.now(zone).year
+        return local.strftime("%m-%d %H:%M" if local.year == this_year else "%Y-%m-%d %H:%M")
 
     @property
     def html_lang(self) -> str:
