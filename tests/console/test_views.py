@@ -223,3 +223,30 @@ async def test_language_follows_the_browser_then_the_user(
     assert 'lang="zh-CN"' in page.text
     page = await http.get("/login", headers={"Accept-Language": "en-US,en;q=0.9"})
     assert "Sign in" in page.text
+
+
+async def test_saved_views_and_number_search(http: httpx.AsyncClient, db: Database) -> None:
+    world = await make_console_world(db)
+    host = Browser(http)
+    await host.sign_in(world.people["host_agent"])
+    case_url = await _file(host, "NO-SKU", title="Searchable", order_id="DY-SEARCH-1")
+    page = await host.get(case_url)
+    number = re.search(r"<h1>([A-Z0-9]+-\d{6}) ·", page.text).group(1)  # type: ignore[union-attr]
+    found = await host.get(f"/console/cases?q={number.lower()}")
+    assert found.status_code == 303
+    assert found.headers["location"] == case_url
+    by_order = await host.get("/console/cases?q=DY-SEARCH-1")
+    assert "Searchable" in by_order.text
+
+    saved = await host.post(
+        "/console/views", {"name": "Urgent triage", "query": "status=triage&cursor=x"}
+    )
+    assert saved.status_code == 303
+    assert saved.headers["location"] == "/console/cases?status=triage"
+    assert "Urgent triage" in (await host.get("/console/cases")).text
+    colleague = Browser(httpx.AsyncClient(transport=http._transport, base_url="http://testserver"))
+    await colleague.sign_in(world.people["host_admin"])
+    assert "Urgent triage" not in (await colleague.get("/console/cases")).text
+    await host.post("/console/views", {"name": "Shared one", "query": "open=1", "shared": "true"})
+    assert "Shared one" in (await colleague.get("/console/cases")).text
+    await colleague.http.aclose()
