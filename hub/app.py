@@ -14,6 +14,9 @@ from sqlalchemy import text
 
 from hub.cases import api as cases_api
 from hub.cases.storage import LocalStorage
+from hub.console import catalog as console_catalog
+from hub.console import router as console
+from hub.console.pages import ConsolePages
 from hub.core import migrations
 from hub.core.crypto import SecretBox, load_secret_box
 from hub.core.db import Database
@@ -36,7 +39,8 @@ from webhooks.dispatcher import Dispatcher
 
 log = logging.getLogger("casehub")
 
-ATTACHMENT_UPLOAD = re.compile(r"^/v1/cases/[^/]+/attachments$")
+ATTACHMENT_UPLOAD = re.compile(r"^(/v1|/console)/cases/[^/]+/attachments$")
+CONSOLE_CATALOG_UPLOAD = re.compile(r"^/console/catalog/upload$")
 
 
 def create_app(settings: Settings | None = None, *, database: Database | None = None) -> FastAPI:
@@ -52,6 +56,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
                 pool_size=state_settings.db_pool_size,
             )
             owns_db = True
+            await app.state.db.refresh_statistics()
         else:
             owns_db = False
         workers: list[Dispatcher | NotifierDispatcher] = []
@@ -93,7 +98,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
 
     bus.subscribe(webhooks_handlers.on_event, many=webhooks_handlers.on_events)
     bus.subscribe(notifiers_handlers.on_event, many=notifiers_handlers.on_events)
-    install_problem_handlers(app)
+    install_problem_handlers(app, pages=ConsolePages())
     app.include_router(oauth.router)
     app.include_router(tenants_api.router)
     app.include_router(cases_api.router)
@@ -102,12 +107,14 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     app.include_router(sla_api.router)
     app.include_router(notifiers_api.router)
     _add_operational_routes(app)
+    console.install(app)
     app.add_middleware(
         RequestContext,
         max_body_bytes=settings.max_body_bytes,
         large_bodies=(
             (ATTACHMENT_UPLOAD, settings.attachment_max_bytes + 64 * 1024),
             (catalog_api.CATALOG_UPLOAD, catalog_api.CATALOG_UPLOAD_MAX_BYTES),
+            (CONSOLE_CATALOG_UPLOAD, console_catalog.CSV_MAX_BYTES + 64 * 1024),
         ),
     )
     return app

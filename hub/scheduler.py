@@ -11,6 +11,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub.cases.digest import digest_figures
+from hub.console import sessions as console_sessions
 from hub.core.db import Database
 from hub.core.models import utcnow
 from hub.core.settings import Settings
@@ -30,6 +31,11 @@ async def purge_revoked_tokens(session: AsyncSession) -> int:
     return await tenants_service.purge_expired_revocations(session, now=utcnow())
 
 
+async def purge_console_sessions(session: AsyncSession) -> int:
+    """Forget expired console sessions and old sign-in throttle windows."""
+    return await console_sessions.purge_expired(session, now=utcnow())
+
+
 async def queue_notification_digests(session: AsyncSession) -> int:
     """Queue the daily digest of every channel whose digest hour has come."""
     return await notifier_digests.queue_due_digests(session, now=utcnow(), figures=digest_figures)
@@ -38,9 +44,11 @@ async def queue_notification_digests(session: AsyncSession) -> int:
 JOBS: list[tuple[str, Job, float]] = [
     ("purge-revoked-tokens", purge_revoked_tokens, 3600.0),
     ("purge-webhook-deliveries", webhooks_jobs.purge_old_deliveries, 3600.0),
+    ("purge-console-sessions", purge_console_sessions, 3600.0),
     ("queue-notification-digests", queue_notification_digests, 60.0),
     ("purge-notifications", notifiers_jobs.purge_old_notices, 3600.0),
 ]
+STATISTICS_SECONDS = 3600.0
 
 
 def build_scheduler(db: Database, settings: Settings | None = None) -> AsyncIOScheduler:
@@ -56,6 +64,14 @@ def build_scheduler(db: Database, settings: Settings | None = None) -> AsyncIOSc
             max_instances=1,
             coalesce=True,
         )
+    scheduler.add_job(
+        db.refresh_statistics,
+        "interval",
+        seconds=STATISTICS_SECONDS,
+        id="refresh-statistics",
+        max_instances=1,
+        coalesce=True,
+    )
     scheduler.add_job(
         _run_sla_sweep,
         "interval",

@@ -3,6 +3,7 @@
 from sqlmodel import SQLModel
 
 import hub.cases.models
+import hub.console.models
 import hub.sla.models  # noqa: F401
 import notifiers.models  # noqa: F401
 import routing.models  # noqa: F401

@@ -1,7 +1,7 @@
 """sla calendars policies clocks
 
 Revision ID: bbd699c3615b
-Revises: b68d203e7fbf
+Revises: cb8511cc171f
 Create Date: 2026-11-25 18:52:37.633106+00:00
 """
 
@@ -15,7 +15,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision: str = 'bbd699c3615b'
-down_revision: str | Sequence[str] | None = 'b68d203e7fbf'
+down_revision: str | Sequence[str] | None = 'cb8511cc171f'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

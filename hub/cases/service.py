@@ -244,6 +244,7 @@ async def file_case(
         custom_fields=dict(data.custom_fields),
         status_token=status_token(),
         created_by=principal.display_name,
+        created_by_id=principal.subject_id,
         filed_at=now,
         created_at=now,
         updated_at=now,
@@ -388,8 +389,16 @@ class CaseFilter:
     type: list[str] | None = None
     priority: list[str] | None = None
     assignee_id: uuid.UUID | None = None
+    team_id: uuid.UUID | None = None
+    """The brand's queue (team)."""
+    unassigned: bool = False
+    """Only cases in no queue and with no agent (a brand's inbox)."""
+    created_by_id: uuid.UUID | None = None
+    """Filed by this person or client (a host's "my cases")."""
     live_session_id: uuid.UUID | None = None
     sku: str | None = None
+    order_id: str | None = None
+    """The platform's order id, exactly (indexed, unlike ``q``)."""
     q: str | None = None
     created_from: datetime | None = None
     created_to: datetime | None = None
@@ -419,10 +428,20 @@ async def list_cases(
             statement = statement.where(col(column) == tenant_id)
     if filters.assignee_id:
         statement = statement.where(col(Case.assignee_id) == filters.assignee_id)
+    if filters.team_id:
+        statement = statement.where(col(Case.brand_team_id) == filters.team_id)
+    if filters.unassigned:
+        statement = statement.where(
+            col(Case.brand_team_id).is_(None), col(Case.assignee_id).is_(None)
+        )
+    if filters.created_by_id:
+        statement = statement.where(col(Case.created_by_id) == filters.created_by_id)
     if filters.live_session_id:
         statement = statement.where(col(Case.live_session_id) == filters.live_session_id)
     if filters.sku:
         statement = statement.where(col(Case.sku) == filters.sku)
+    if filters.order_id:
+        statement = statement.where(col(Case.order_id) == filters.order_id)
     if filters.created_from:
         statement = statement.where(col(Case.created_at) >= filters.created_from)
     if filters.created_to:
