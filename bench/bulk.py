@@ -169,8 +169,8 @@ def half_month_csv(rows: int, skus: list[str], rng: random.Random) -> bytes:
 
 
 async def bench_import(db: Database, principal: Principal, data: bytes) -> None:
-    bus.subscribe(webhooks_handlers.on_event, batch=webhooks_handlers.on_events)
-    bus.subscribe(notifiers_handlers.on_event, batch=notifiers_handlers.on_events)
+    bus.subscribe(webhooks_handlers.on_event, many=webhooks_handlers.on_events)
+    bus.subscribe(notifiers_handlers.on_event, many=notifiers_handlers.on_events)
     started = time.perf_counter()
     cpu = time.process_time()
     sheet = read_sheet(data, filename="half-month.csv", max_bytes=10**9, max_rows=10**6)

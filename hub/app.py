@@ -16,6 +16,9 @@ from hub.bulk import api as bulk_api
 from hub.bulk.jobs import JobWorker
 from hub.cases import api as cases_api
 from hub.cases.storage import LocalStorage
+from hub.console import catalog as console_catalog
+from hub.console import router as console
+from hub.console.pages import ConsolePages
 from hub.core import migrations
 from hub.core.crypto import SecretBox, load_secret_box
 from hub.core.db import Database
@@ -25,6 +28,7 @@ from hub.core.problems import install_problem_handlers, problem_response
 from hub.core.security import KeyRing, load_key_ring
 from hub.core.settings import Settings
 from hub.scheduler import build_scheduler
+from hub.sla import api as sla_api
 from notifiers import api as notifiers_api
 from notifiers import handlers as notifiers_handlers
 from notifiers.dispatcher import Dispatcher as NotifierDispatcher
@@ -37,7 +41,8 @@ from webhooks.dispatcher import Dispatcher
 
 log = logging.getLogger("casehub")
 
-ATTACHMENT_UPLOAD = re.compile(r"^/v1/cases/[^/]+/attachments$")
+ATTACHMENT_UPLOAD = re.compile(r"^(/v1|/console)/cases/[^/]+/attachments$")
+CONSOLE_CATALOG_UPLOAD = re.compile(r"^/console/catalog/upload$")
 IMPORT_UPLOAD = re.compile(r"^/v1/imports$")
 
 
@@ -54,6 +59,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
                 pool_size=state_settings.db_pool_size,
             )
             owns_db = True
+            await app.state.db.refresh_statistics()
         else:
             owns_db = False
         workers: list[Dispatcher | NotifierDispatcher | JobWorker] = []
@@ -66,7 +72,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
             ]
             for worker in workers:
                 worker.start()
-            scheduler = build_scheduler(app.state.db)
+            scheduler = build_scheduler(app.state.db, state_settings)
             scheduler.start()
         try:
             yield
@@ -94,17 +100,19 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     app.state.oauth_server = oauth.CaseHubAuthorizationServer(settings, keys)
     app.state.storage = LocalStorage(settings.var_dir / "attachments")
 
-    bus.subscribe(webhooks_handlers.on_event, batch=webhooks_handlers.on_events)
-    bus.subscribe(notifiers_handlers.on_event, batch=notifiers_handlers.on_events)
-    install_problem_handlers(app)
+    bus.subscribe(webhooks_handlers.on_event, many=webhooks_handlers.on_events)
+    bus.subscribe(notifiers_handlers.on_event, many=notifiers_handlers.on_events)
+    install_problem_handlers(app, pages=ConsolePages())
     app.include_router(oauth.router)
     app.include_router(tenants_api.router)
     app.include_router(bulk_api.router)  # before cases: /v1/cases/export.csv is no case id
     app.include_router(cases_api.router)
     app.include_router(routing_api.router)
     app.include_router(webhooks_api.router)
+    app.include_router(sla_api.router)
     app.include_router(notifiers_api.router)
     _add_operational_routes(app)
+    console.install(app)
     app.add_middleware(
         RequestContext,
         max_body_bytes=settings.max_body_bytes,
@@ -112,6 +120,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
             (ATTACHMENT_UPLOAD, settings.attachment_max_bytes + 64 * 1024),
             (IMPORT_UPLOAD, settings.import_max_bytes + 64 * 1024),
             (catalog_api.CATALOG_UPLOAD, catalog_api.CATALOG_UPLOAD_MAX_BYTES),
+            (CONSOLE_CATALOG_UPLOAD, console_catalog.CSV_MAX_BYTES + 64 * 1024),
         ),
     )
     return app

@@ -83,9 +83,9 @@ def worker() -> None:
 
     async def run() -> None:
         db = Database(settings.database_url, pool_size=settings.db_pool_size)
-        bus.subscribe(webhooks_handlers.on_event, batch=webhooks_handlers.on_events)
-        bus.subscribe(notifiers_handlers.on_event, batch=notifiers_handlers.on_events)
-        scheduler = build_scheduler(db)
+        bus.subscribe(webhooks_handlers.on_event, many=webhooks_handlers.on_events)
+        bus.subscribe(notifiers_handlers.on_event, many=notifiers_handlers.on_events)
+        scheduler = build_scheduler(db, settings)
         scheduler.start()
         dispatcher = Dispatcher(db, settings)
         dispatcher.start()

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy import insert
@@ -42,56 +41,53 @@ async def on_event(session: AsyncSession, event: DomainEvent) -> None:
 
 
 async def on_events(session: AsyncSession, events: Sequence[DomainEvent]) -> None:
-    """:func:`on_event` for many events: one query for the rules of all their readers, one
-    multi-row insert for all the notices (the bus hands over a bulk filing's events this way)."""
-    tenant_ids = list(dict.fromkeys(t for event in events for t in event.views))
+    """:func:`on_event` for a batch: one rule look-up and one insert for all of them."""
+    tenant_ids = list({tenant_id for event in events for tenant_id in event.views})
     if not tenant_ids:
         return
     rows = await rules.rules_for(session, tenant_ids)
     if not rows:
         return
     now = utcnow()
-    notices = [n for event in events for n in _notices(event, rows, now)]
-    if not notices:
+    queued: list[dict[str, Any]] = []
+    for event in events:
+        about_channel = event.attributes.get("channel_id")
+        notices: dict[uuid.UUID, dict[str, Any]] = {}
+        for row in rows:
+            view: Any = event.views.get(row.tenant_id)
+            if view is None or str(row.channel_id) == about_channel:
+                continue
+            if not rules.matches(row.event_types or [], row.conditions or {}, event, view):
+                continue
+            existing = notices.get(row.channel_id)
+            if existing is not None:
+                existing["mentions"] = list(
+                    dict.fromkeys([*existing["mentions"], *(row.mentions or [])])
+                )
+                continue
+            live = bool(row.channel_enabled)
+            notices[row.channel_id] = {
+                "id": uuid.uuid4(),
+                "tenant_id": row.tenant_id,
+                "channel_id": row.channel_id,
+                "rule_id": row.id,
+                "kind": NoticeKind.event,
+                "event_id": event.id,
+                "event_type": event.type,
+                "case_id": event.case_id,
+                "occurred_at": event.occurred_at,
+                "locale": row.locale or row.channel_locale,
+                "mentions": list(row.mentions or []),
+                "payload": dict(view),
+                "status": NoticeStatus.pending if live else NoticeStatus.held,
+                "attempt_count": 0,
+                "next_attempt_at": now if live else None,
+                "created_at": now,
+            }
+        queued += notices.values()
+    if not queued:
         return
     # Core inserts: building ORM objects costs more than the rows themselves on a busy bus.
-    await session.execute(insert(NotificationNotice), notices)
-    if any(n["status"] == NoticeStatus.pending for n in notices):
+    await session.execute(insert(NotificationNotice), queued)
+    if any(n["status"] == NoticeStatus.pending for n in queued):
         wake_dispatchers(session)
-
-
-def _notices(event: DomainEvent, rows: list[Any], now: datetime) -> list[dict[str, Any]]:
-    about_channel = event.attributes.get("channel_id")
-    notices: dict[uuid.UUID, dict[str, Any]] = {}
-    for row in rows:
-        view: Any = event.views.get(row.tenant_id)
-        if view is None or str(row.channel_id) == about_channel:
-            continue
-        if not rules.matches(row.event_types or [], row.conditions or {}, event, view):
-            continue
-        existing = notices.get(row.channel_id)
-        if existing is not None:
-            existing["mentions"] = list(
-                dict.fromkeys([*existing["mentions"], *(row.mentions or [])])
-            )
-            continue
-        live = bool(row.channel_enabled)
-        notices[row.channel_id] = {
-            "id": uuid.uuid4(),
-            "tenant_id": row.tenant_id,
-            "channel_id": row.channel_id,
-            "rule_id": row.id,
-            "kind": NoticeKind.event,
-            "event_id": event.id,
-            "event_type": event.type,
-            "case_id": event.case_id,
-            "occurred_at": event.occurred_at,
-            "locale": row.locale or row.channel_locale,
-            "mentions": list(row.mentions or []),
-            "payload": dict(view),
-            "status": NoticeStatus.pending if live else NoticeStatus.held,
-            "attempt_count": 0,
-            "next_attempt_at": now if live else None,
-            "created_at": now,
-        }
-    return list(notices.values())

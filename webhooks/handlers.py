@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -93,52 +93,45 @@ async def on_event(session: AsyncSession, event: DomainEvent) -> None:
 
 
 async def on_events(session: AsyncSession, events: Sequence[DomainEvent]) -> None:
-    """:func:`on_event` for many events: one query for the endpoints of all their readers, one
-    multi-row insert for all the messages (the bus hands over a bulk filing's events this way)."""
-    tenant_ids = {tenant_id for event in events for tenant_id in event.views}
+    """:func:`on_event` for a batch: one endpoint look-up for all of their tenants."""
+    tenant_ids = list({tenant_id for event in events for tenant_id in event.views})
     if not tenant_ids:
         return
-    endpoints: dict[uuid.UUID, list[tuple[uuid.UUID, list[str]]]] = {}
-    for chunk in _chunks(sorted(tenant_ids), 1000):
-        rows = await session.execute(
+    rows = (
+        await session.execute(
             select(
                 col(WebhookEndpoint.id),
                 col(WebhookEndpoint.tenant_id),
                 col(WebhookEndpoint.event_types),
             ).where(
-                col(WebhookEndpoint.tenant_id).in_(chunk),
+                col(WebhookEndpoint.tenant_id).in_(tenant_ids),
                 col(WebhookEndpoint.enabled).is_(True),
             )
         )
-        for endpoint_id, tenant_id, event_types in rows.all():
-            endpoints.setdefault(tenant_id, []).append((endpoint_id, event_types or []))
-    if not endpoints:
+    ).all()
+    if not rows:
         return
     now = datetime.now(UTC)
-    messages: list[dict[str, Any]] = []
+    queued = False
     for event in events:
-        for tenant_id, view in event.views.items():
-            payload: str | None = None
-            for endpoint_id, event_types in endpoints.get(tenant_id, ()):
-                if not subscribed(event_types, event.type):
-                    continue
-                if payload is None:
-                    payload = render_payload(event.type, event.occurred_at, view)
-                messages.append(
-                    new_message(
-                        endpoint_id,
-                        tenant_id,
-                        event_id=event.id,
-                        event_type=event.type,
-                        payload=payload,
-                        now=now,
-                    ).model_dump()
+        payloads: dict[uuid.UUID, str] = {}
+        for endpoint_id, tenant_id, event_types in rows:
+            if tenant_id not in event.views or not subscribed(event_types or [], event.type):
+                continue
+            if tenant_id not in payloads:
+                payloads[tenant_id] = render_payload(
+                    event.type, event.occurred_at, event.views[tenant_id]
                 )
-    if messages:
-        await session.execute(insert(WebhookMessage), messages)
+            session.add(
+                new_message(
+                    endpoint_id,
+                    tenant_id,
+                    event_id=event.id,
+                    event_type=event.type,
+                    payload=payloads[tenant_id],
+                    now=now,
+                )
+            )
+            queued = True
+    if queued:
         wake_after_commit(session)
-
-
-def _chunks(items: list[uuid.UUID], size: int) -> Iterator[list[uuid.UUID]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]

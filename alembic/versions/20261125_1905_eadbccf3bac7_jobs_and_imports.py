@@ -1,7 +1,7 @@
 """jobs and imports
 
 Revision ID: eadbccf3bac7
-Revises: b68d203e7fbf
+Revises: bbd699c3615b
 Create Date: 2026-11-25 19:05:15.177516+00:00
 """
 
@@ -15,7 +15,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision: str = 'eadbccf3bac7'
-down_revision: str | Sequence[str] | None = 'b68d203e7fbf'
+down_revision: str | Sequence[str] | None = 'bbd699c3615b'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -94,8 +94,8 @@ async def _run(
     results: Path | None,
 ) -> int:
     db = Database(settings.database_url)
-    bus.subscribe(webhooks_handlers.on_event, batch=webhooks_handlers.on_events)
-    bus.subscribe(notifiers_handlers.on_event, batch=notifiers_handlers.on_events)
+    bus.subscribe(webhooks_handlers.on_event, many=webhooks_handlers.on_events)
+    bus.subscribe(notifiers_handlers.on_event, many=notifiers_handlers.on_events)
     try:
         principal = await _principal(db, slug, email)
         parsed = read_sheet(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from enum import StrEnum
+from typing import Protocol
 
 from sqlalchemy import ColumnElement, and_, or_
 from sqlmodel import col
@@ -47,7 +48,16 @@ def visible_events(tenant_id: uuid.UUID) -> ColumnElement[bool]:
     )
 
 
-def event_readers(event: CaseEvent) -> list[uuid.UUID]:
+class EventHeader(Protocol):
+    """What decides who may read an event (a :class:`CaseEvent` or an event being recorded)."""
+
+    host_id: uuid.UUID
+    brand_id: uuid.UUID | None
+    visibility: Visibility
+    author_tenant_id: uuid.UUID | None
+
+
+def event_readers(event: EventHeader) -> list[uuid.UUID]:
     """The tenants who may read ``event`` (same rule as :func:`visible_events`)."""
     return readers_of(event.host_id, event.brand_id, event.visibility, event.author_tenant_id)
 

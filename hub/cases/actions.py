@@ -21,6 +21,7 @@ from hub.core.errors import InsufficientScope, Unprocessable
 from hub.core.events import EventType
 from hub.core.models import utcnow
 from hub.core.security import Principal
+from hub.sla import hooks as sla_hooks
 from tenants.models import Team, TeamMember, User
 
 E = EventType
@@ -65,6 +66,8 @@ async def perform(
     actor = events.Actor.of(principal)
     handler = HANDLERS[action]
     await handler(session, case, party, body, actor, now)
+    change = sla_hooks.Change("action", action=action.value, party=party.value, note=body.question)
+    await sla_hooks.case_changed(session, case, change, now=now)
     case.version += 1
     case.updated_at = now
     await session.flush()

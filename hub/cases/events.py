@@ -106,6 +106,18 @@ async def case_summary(session: AsyncSession, case: Case, party: Party) -> dict[
     return summary
 
 
+@dataclass(frozen=True, slots=True)
+class Pending:
+    """One event to record with :func:`record_many` (the arguments of :func:`record`)."""
+
+    case: Case
+    event_type: str
+    actor: Actor
+    visibility: Visibility = Visibility.partners
+    data: dict[str, Any] | None = None
+    former_brand_id: uuid.UUID | None = None
+
+
 async def record(
     session: AsyncSession,
     case: Case,
@@ -132,6 +144,23 @@ async def record(
     return event
 
 
+async def record_many(session: AsyncSession, items: list[Pending]) -> None:
+    """:func:`record` for many events at once: one multi-row INSERT, then each is published in
+    order. No ORM objects are made (callers that need the rows use :func:`record`)."""
+    batch = EventBatch(share_summaries=False)
+    for item in items:
+        await batch.record(
+            session,
+            item.case,
+            item.event_type,
+            item.actor,
+            visibility=item.visibility,
+            data=item.data,
+            former_brand_id=item.former_brand_id,
+        )
+    await batch.write(session)
+
+
 class EventBatch:
     """The events of a bulk change: recorded one by one exactly as :func:`record` does, written
     together by :meth:`write` with one multi-row insert (in the order recorded).
@@ -140,10 +169,12 @@ class EventBatch:
     do not change between them (bulk filing places a case before recording its events).
     """
 
-    def __init__(self) -> None:
+    def __init__(self, *, share_summaries: bool = True) -> None:
         self.rows: list[dict[str, Any]] = []
         self._published: list[DomainEvent] = []
-        self._summaries: dict[tuple[uuid.UUID, Party], dict[str, Any]] = {}
+        self._summaries: dict[tuple[uuid.UUID, Party], dict[str, Any]] | None = (
+            {} if share_summaries else None
+        )
 
     async def record(
         self,
@@ -170,8 +201,7 @@ class EventBatch:
             # The table, not the entity: an ORM bulk insert leaves out None values and so
             # splits the rows into many small statements.
             await session.execute(insert(CaseEvent.__table__), rows)  # type: ignore[attr-defined]
-        for event in published:
-            await bus.publish(session, event)
+        await bus.publish_many(session, published)
 
 
 async def _prepare(

@@ -49,6 +49,7 @@ from hub.core.errors import CaseHubError, Forbidden, Unprocessable
 from hub.core.events import EventType, bus
 from hub.core.models import new_row, utcnow
 from hub.core.security import Principal
+from hub.sla import hooks as sla_hooks
 from routing import service as routing_service
 from routing.lookups import chunked
 from routing.schemas import CaseFacts
@@ -191,6 +192,9 @@ async def file_cases(
             await _link_duplicate(session, existing, items[i], actor, now=now, batch=batch)
         await session.flush()
         await batch.write(session)
+        for i in new:  # the SLA clocks start once the case's events are recorded
+            change = sla_hooks.Change("filed", party="host")
+            await sla_hooks.case_changed(session, cases[i], change, now=now)
     return [r for r in results if r is not None]
 
 
@@ -269,6 +273,7 @@ def _new_case(host: Tenant, principal: Principal, data: CaseCreate, now: datetim
         rejected_brand_ids=[],
         status_token=status_token(),
         created_by=principal.display_name,
+        created_by_id=principal.subject_id,
         filed_at=now,
         created_at=now,
         updated_at=now,

@@ -35,6 +35,9 @@ from hub.core.events import EventType
 from hub.core.models import utcnow
 from hub.core.pagination import decode_cursor, encode_cursor
 from hub.core.security import Principal
+from hub.sla import hooks as sla_hooks
+from hub.sla import visibility as sla_visibility
+from hub.sla.schemas import SlaFilter
 from tenants.models import Tenant
 
 
@@ -124,6 +127,8 @@ async def update_case(
             events.Actor.of(principal),
             data={"changed": sorted(changed)},
         )
+        change = sla_hooks.Change("updated", party=party.value)
+        await sla_hooks.case_changed(session, case, change, now=now)
     await session.flush()
     return case
 
@@ -136,12 +141,21 @@ class CaseFilter:
     type: list[str] | None = None
     priority: list[str] | None = None
     assignee_id: uuid.UUID | None = None
+    team_id: uuid.UUID | None = None
+    """The brand's queue (team)."""
+    unassigned: bool = False
+    """Only cases in no queue and with no agent (a brand's inbox)."""
+    created_by_id: uuid.UUID | None = None
+    """Filed by this person or client (a host's "my cases")."""
     live_session_id: uuid.UUID | None = None
     sku: str | None = None
+    order_id: str | None = None
+    """The platform's order id, exactly (indexed, unlike ``q``)."""
     q: str | None = None
     created_from: datetime | None = None
     created_to: datetime | None = None
     external_ref: str | None = None
+    sla: SlaFilter | None = None
 
 
 def case_conditions(principal: Principal, filters: CaseFilter) -> list[ColumnElement[bool]]:
@@ -159,10 +173,19 @@ def case_conditions(principal: Principal, filters: CaseFilter) -> list[ColumnEle
             conditions.append(col(column) == tenant_id)
     if filters.assignee_id:
         conditions.append(col(Case.assignee_id) == filters.assignee_id)
+    if filters.team_id:
+        conditions.append(col(Case.brand_team_id) == filters.team_id)
+    if filters.unassigned:
+        conditions.append(col(Case.brand_team_id).is_(None))
+        conditions.append(col(Case.assignee_id).is_(None))
+    if filters.created_by_id:
+        conditions.append(col(Case.created_by_id) == filters.created_by_id)
     if filters.live_session_id:
         conditions.append(col(Case.live_session_id) == filters.live_session_id)
     if filters.sku:
         conditions.append(col(Case.sku) == filters.sku)
+    if filters.order_id:
+        conditions.append(col(Case.order_id) == filters.order_id)
     if filters.created_from:
         conditions.append(col(Case.created_at) >= filters.created_from)
     if filters.created_to:
@@ -185,6 +208,11 @@ def case_conditions(principal: Principal, filters: CaseFilter) -> list[ColumnEle
             col(ExternalRef.ref) == filters.external_ref,
         )
         conditions.append(col(Case.id).in_(refs))
+    if filters.sla:
+        matching = sla_visibility.cases_matching(
+            filters.sla, principal.tenant_id, brand_view=principal.tenant_kind == "brand"
+        )
+        conditions.append(col(Case.id).in_(matching))
     return conditions
 
 

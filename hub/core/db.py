@@ -143,6 +143,19 @@ class Database:
     async def dispose(self) -> None:
         await self.engine.dispose()
 
+    async def refresh_statistics(self) -> None:
+        """Give SQLite's query planner fresh table statistics (PostgreSQL's autovacuum does this).
+
+        Without them SQLite picks the index that matches the ORDER BY and scans a host's whole
+        history for an order id it could have looked up. ``analysis_limit`` keeps it to
+        milliseconds however large the tables grow.
+        """
+        if not self.is_sqlite:
+            return
+        async with self.engine.begin() as connection:
+            await connection.exec_driver_sql("PRAGMA analysis_limit=1000")
+            await connection.exec_driver_sql("ANALYZE")
+
 
 def _insert_for(session: AsyncSession) -> Any:
     dialect = session.bind.dialect.name if session.bind else "sqlite"

@@ -44,28 +44,31 @@ _HELD = "core.events.held"
 
 class EventBus:
     def __init__(self) -> None:
-        self._handlers: list[tuple[EventHandler, BatchHandler | None]] = []
+        self._handlers: list[EventHandler] = []
+        self._batch: dict[EventHandler, BatchHandler] = {}
 
-    def subscribe(self, handler: EventHandler, *, batch: BatchHandler | None = None) -> None:
-        """Register ``handler``; ``batch``, when given, receives the events of a :meth:`holding`
-        block together and must do exactly what ``handler`` would do for each."""
-        if all(existing != handler for existing, _ in self._handlers):
-            self._handlers.append((handler, batch))
+    def subscribe(self, handler: EventHandler, *, many: BatchHandler | None = None) -> None:
+        """Call ``handler`` for each event; ``many``, if given, takes a whole batch of them at
+        once (see :meth:`publish_many`) and must do what ``handler`` would do for each."""
+        if handler not in self._handlers:
+            self._handlers.append(handler)
+        if many is not None:
+            self._batch[handler] = many
 
     async def publish(self, session: AsyncSession, event: DomainEvent) -> None:
         held: list[DomainEvent] | None = session.info.get(_HELD)
         if held is not None:
             held.append(event)
             return
-        for handler, _ in self._handlers:
+        for handler in self._handlers:
             await handler(session, event)
 
     @asynccontextmanager
     async def holding(self, session: AsyncSession) -> AsyncIterator[None]:
-        """Hold what is published with ``session`` inside the block and hand it to the handlers
-        together when the block ends (still inside the same transaction, in publishing order).
+        """Hold what is published with ``session`` inside the block and :meth:`publish_many` it
+        when the block ends (still inside the same transaction, in publishing order).
 
-        Bulk work uses it so that consumers write their outbox rows for a whole batch at once.
+        Bulk filing uses it so that consumers write their outbox rows for a whole batch at once.
         Nothing is delivered when the block raises: the transaction is going to roll back.
         """
         if session.info.get(_HELD) is not None:
@@ -77,13 +80,23 @@ class EventBus:
             yield
         finally:
             session.info.pop(_HELD, None)
-        if not held:
+        await self.publish_many(session, held)
+
+    async def publish_many(self, session: AsyncSession, events: Sequence[DomainEvent]) -> None:
+        """Publish ``events`` in order: each handler gets them all (one call if it takes
+        batches) before the next handler does."""
+        if not events:
             return
-        for handler, batch in self._handlers:
-            if batch is not None:
-                await batch(session, held)
+        held: list[DomainEvent] | None = session.info.get(_HELD)
+        if held is not None:
+            held.extend(events)
+            return
+        for handler in self._handlers:
+            many = self._batch.get(handler)
+            if many is not None:
+                await many(session, events)
             else:
-                for event in held:
+                for event in events:
                     await handler(session, event)
 
 

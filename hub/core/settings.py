@@ -65,6 +65,11 @@ class Settings(BaseSettings):
     webhook_poll_seconds: Annotated[float, Field(gt=0, le=60)] = 0.5
     """How often a dispatcher looks for due messages when nothing woke it."""
 
+    sla_sweep_seconds: Annotated[float, Field(gt=0, le=300)] = 5.0
+    """How often each process sweeps for SLA warnings and breaches that fell due."""
+    sla_sweep_batch: Annotated[int, Field(ge=1, le=10_000)] = 500
+    """Clocks one sweep transaction claims at most (a sweep runs batches until none are due)."""
+
     notifier_allowed_hosts: Annotated[list[str], NoDecode] = []
     """Host names, addresses and CIDR networks IM robots and SMTP servers may be reached at
     although they are not public (comma-separated): an internal mail relay, a private WeCom

@@ -78,6 +78,25 @@ async def _their_data(http: httpx.AsyncClient, db: Database) -> tuple[dict[str, 
     )
     if live.status_code == 201:
         ids["live_session_id"] = live.json()["id"]
+    calendar = await http.post(
+        "/v1/sla/calendars",
+        json={"name": "Office", "hours": {"mon": ["09:00-21:00"]}, "holidays": "CN"},
+        headers=host.auth,
+    )
+    assert calendar.status_code == 201, calendar.text
+    ids["calendar_id"] = calendar.json()["id"]
+    policy = await http.post(
+        "/v1/sla/policies",
+        json={
+            "name": "Standard",
+            "is_default": True,
+            "calendar_id": ids["calendar_id"],
+            "targets": {"normal": {"first_response": 60}},
+        },
+        headers=host.auth,
+    )
+    assert policy.status_code == 201, policy.text
+    ids["policy_id"] = policy.json()["id"]
     channel = await http.post(
         "/v1/notifications/channels",
         json={
