@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run serve test test-postgres lint format bench clean
+.PHONY: install run serve test test-postgres lint format bench clean vendor
 
 $(STAMP): pyproject.toml
 	@test -n "$(PYTHON)" || { echo "CaseHub needs Python 3.11 or newer on PATH"; exit 1; }
@@ -43,3 +43,23 @@ format: install
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+
+# The console's JS and CSS, vendored from the npm registry (no CDN at run time). Bump a version
+# here, run `make vendor`, and commit hub/console/static/vendor/.
+HTMX_VERSION := 2.0.11
+PICO_VERSION := 2.1.1
+ECHARTS_VERSION := 6.1.0
+VENDOR := hub/console/static/vendor
+
+vendor:
+	rm -rf .vendor-tmp && mkdir -p .vendor-tmp $(VENDOR)
+	cd .vendor-tmp && npm pack --silent htmx.org@$(HTMX_VERSION) @picocss/pico@$(PICO_VERSION) echarts@$(ECHARTS_VERSION) >/dev/null
+	cd .vendor-tmp && for f in *.tgz; do mkdir -p "$${f%.tgz}" && tar xzf "$$f" -C "$${f%.tgz}"; done
+	cp .vendor-tmp/htmx.org-$(HTMX_VERSION)/package/dist/htmx.min.js $(VENDOR)/
+	cp .vendor-tmp/htmx.org-$(HTMX_VERSION)/package/LICENSE $(VENDOR)/htmx.LICENSE
+	cp .vendor-tmp/picocss-pico-$(PICO_VERSION)/package/css/pico.min.css $(VENDOR)/
+	cp .vendor-tmp/picocss-pico-$(PICO_VERSION)/package/LICENSE.md $(VENDOR)/pico.LICENSE.md
+	cp .vendor-tmp/echarts-$(ECHARTS_VERSION)/package/dist/echarts.simple.min.js $(VENDOR)/
+	cp .vendor-tmp/echarts-$(ECHARTS_VERSION)/package/LICENSE $(VENDOR)/echarts.LICENSE
+	cp .vendor-tmp/echarts-$(ECHARTS_VERSION)/package/NOTICE $(VENDOR)/echarts.NOTICE
+	rm -rf .vendor-tmp

@@ -12,6 +12,8 @@ from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
 
+from hub.bulk import api as bulk_api
+from hub.bulk.jobs import JobWorker
 from hub.buyers import api as buyers_api
 from hub.buyers import views as buyers_views
 from hub.buyers.web import BuyerRuntime
@@ -19,6 +21,9 @@ from hub.campaigns import api as campaigns_api
 from hub.campaigns import views as campaigns_views
 from hub.cases import api as cases_api
 from hub.cases.storage import LocalStorage
+from hub.console import catalog as console_catalog
+from hub.console import router as console
+from hub.console.pages import ConsolePages
 from hub.core import migrations
 from hub.core.crypto import SecretBox, load_secret_box
 from hub.core.db import Database
@@ -28,6 +33,7 @@ from hub.core.problems import install_problem_handlers, problem_response
 from hub.core.security import KeyRing, load_key_ring
 from hub.core.settings import Settings
 from hub.scheduler import build_scheduler
+from hub.sla import api as sla_api
 from notifiers import api as notifiers_api
 from notifiers import handlers as notifiers_handlers
 from notifiers.dispatcher import Dispatcher as NotifierDispatcher
@@ -40,7 +46,9 @@ from webhooks.dispatcher import Dispatcher
 
 log = logging.getLogger("casehub")
 
-ATTACHMENT_UPLOAD = re.compile(r"^/v1/cases/[^/]+/attachments$")
+ATTACHMENT_UPLOAD = re.compile(r"^(/v1|/console)/cases/[^/]+/attachments$")
+CONSOLE_CATALOG_UPLOAD = re.compile(r"^/console/catalog/upload$")
+IMPORT_UPLOAD = re.compile(r"^/v1/imports$")
 BUYER_ANSWER = re.compile(r"^/s/[^/]+/answer$")
 
 
@@ -57,20 +65,22 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
                 pool_size=state_settings.db_pool_size,
             )
             owns_db = True
+            await app.state.db.refresh_statistics()
         else:
             owns_db = False
         buyer_views = app.state.buyer_runtime.views
         buyer_views.start(app.state.db)
-        workers: list[Dispatcher | NotifierDispatcher] = []
+        workers: list[Dispatcher | NotifierDispatcher | JobWorker] = []
         scheduler = None
         if state_settings.run_scheduler:
             workers = [
                 Dispatcher(app.state.db, state_settings),
                 NotifierDispatcher(app.state.db, state_settings, app.state.secret_box),
+                JobWorker(app.state.db),
             ]
             for worker in workers:
                 worker.start()
-            scheduler = build_scheduler(app.state.db)
+            scheduler = build_scheduler(app.state.db, state_settings)
             scheduler.start()
         try:
             yield
@@ -100,27 +110,32 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     app.state.storage = LocalStorage(settings.var_dir / "attachments")
     app.state.buyer_runtime = BuyerRuntime(settings, app.state.storage)
 
-    bus.subscribe(webhooks_handlers.on_event)
-    bus.subscribe(notifiers_handlers.on_event)
-    install_problem_handlers(app)
+    bus.subscribe(webhooks_handlers.on_event, many=webhooks_handlers.on_events)
+    bus.subscribe(notifiers_handlers.on_event, many=notifiers_handlers.on_events)
+    install_problem_handlers(app, pages=ConsolePages())
     # The buyer pages first: the busiest public routes, matched before the API's hundred.
     app.include_router(buyers_views.router)
     app.include_router(campaigns_views.router)
     app.include_router(oauth.router)
     app.include_router(tenants_api.router)
+    app.include_router(bulk_api.router)  # before cases: /v1/cases/export.csv is no case id
     app.include_router(cases_api.router)
     app.include_router(routing_api.router)
     app.include_router(webhooks_api.router)
+    app.include_router(sla_api.router)
     app.include_router(notifiers_api.router)
     app.include_router(buyers_api.router)
     app.include_router(campaigns_api.router)
     _add_operational_routes(app)
+    console.install(app)
     app.add_middleware(
         RequestContext,
         max_body_bytes=settings.max_body_bytes,
         large_bodies=(
             (ATTACHMENT_UPLOAD, settings.attachment_max_bytes + 64 * 1024),
+            (IMPORT_UPLOAD, settings.import_max_bytes + 64 * 1024),
             (catalog_api.CATALOG_UPLOAD, catalog_api.CATALOG_UPLOAD_MAX_BYTES),
+            (CONSOLE_CATALOG_UPLOAD, console_catalog.CSV_MAX_BYTES + 64 * 1024),
             (BUYER_ANSWER, settings.buyer_photos_max * settings.buyer_photo_max_bytes + 256 * 1024),
         ),
     )

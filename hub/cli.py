@@ -11,6 +11,7 @@ import typer
 import uvicorn
 
 from hub import demo as demo_module
+from hub.bulk.cli import import_file
 from hub.core import migrations
 from hub.core.crypto import load_secret_box
 from hub.core.db import Database
@@ -34,6 +35,7 @@ db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 tenants_app = typer.Typer(help="Tenants (hosts and brands).", no_args_is_help=True)
 users_app = typer.Typer(help="Console users.", no_args_is_help=True)
 clients_app = typer.Typer(help="OAuth API clients.", no_args_is_help=True)
+app.command("import")(import_file)
 app.add_typer(db_app, name="db")
 app.add_typer(tenants_app, name="tenants")
 app.add_typer(users_app, name="users")
@@ -71,7 +73,9 @@ def serve(
 
 @app.command()
 def worker() -> None:
-    """Run the periodic jobs without serving HTTP (scale-out: any number of these)."""
+    """Run the periodic jobs, webhook deliveries and import jobs without serving HTTP
+    (scale-out: any number of these)."""
+    from hub.bulk.jobs import JobWorker
     from hub.scheduler import build_scheduler
 
     settings = _settings()
@@ -79,12 +83,14 @@ def worker() -> None:
 
     async def run() -> None:
         db = Database(settings.database_url, pool_size=settings.db_pool_size)
-        bus.subscribe(webhooks_handlers.on_event)
-        bus.subscribe(notifiers_handlers.on_event)
-        scheduler = build_scheduler(db)
+        bus.subscribe(webhooks_handlers.on_event, many=webhooks_handlers.on_events)
+        bus.subscribe(notifiers_handlers.on_event, many=notifiers_handlers.on_events)
+        scheduler = build_scheduler(db, settings)
         scheduler.start()
         dispatcher = Dispatcher(db, settings)
         dispatcher.start()
+        job_worker = JobWorker(db)
+        job_worker.start()
         notifier = NotifierDispatcher(db, settings, load_secret_box(settings))
         notifier.start()
         stop = asyncio.Event()
@@ -94,6 +100,7 @@ def worker() -> None:
         typer.echo("casehub worker running; Ctrl-C stops it")
         await stop.wait()
         scheduler.shutdown(wait=False)
+        await job_worker.stop()
         await dispatcher.stop()
         await notifier.stop()
         await db.dispose()

@@ -5,22 +5,25 @@ session's line-up or in a partner brand's catalog → a brand alias in the produ
 host's ordered rules → host triage. Inside the brand, its own rules pick a queue, then an agent.
 Every step leaves a reason a person can read; the host's steps and the brand's are kept apart,
 because a brand's queues and agents are its own business.
+
+One case or twenty thousand go through the same :func:`decide_many`; what it reads comes from a
+:class:`~routing.lookups.Lookups` shared by the batch, and agents are picked once the brands and
+queues of the whole batch are known (one round-robin counter update per queue).
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlmodel import col
 
-from hub.core.db import increment_counter, keep_loaded
+from hub.core.db import increment_counter
+from hub.core.errors import CaseHubError
 from hub.core.security import Principal
-from routing import rules as rules_module
 from routing.errors import CaseTypeNotCovered, HostsOnly, NotAPartner
+from routing.lookups import Lookups, Partner
 from routing.models import TeamTurn
 from routing.schemas import (
     Assignment,
@@ -32,19 +35,7 @@ from routing.schemas import (
     RoutingStep,
     StepRead,
 )
-from tenants import partnerships as tenants_partnerships
-from tenants.models import (
-    LiveSession,
-    LiveSessionItem,
-    Partnership,
-    Product,
-    Role,
-    Team,
-    TeamMember,
-    Tenant,
-    TenantKind,
-    User,
-)
+from tenants.models import TenantKind, User
 
 OpenCaseCounter = Callable[[list[uuid.UUID]], Awaitable[dict[uuid.UUID, int]]]
 """Counts each agent's open cases (the case domain answers; routing does not own cases)."""
@@ -52,24 +43,10 @@ OpenCaseCounter = Callable[[list[uuid.UUID]], Awaitable[dict[uuid.UUID, int]]]
 MIN_ALIAS_LENGTH = 2
 """Shorter aliases would match nearly any product name."""
 
-AGENT_ROLES = (Role.agent, Role.lead)
-
-
-@dataclass(frozen=True, slots=True)
-class Partner:
-    brand: Tenant
-    partnership: Partnership
-
-    def covers(self, case_type: str) -> bool:
-        allowed = self.partnership.allowed_case_types
-        return not allowed or case_type in allowed
-
 
 async def active_partners(session: AsyncSession, host_id: uuid.UUID) -> dict[uuid.UUID, Partner]:
-    """The host's active partner brands by id, kept loaded for the rest of the unit of work."""
-    rows = await tenants_partnerships.active_partner_brands(session, host_id)
-    keep_loaded(session, *(brand for _partnership, brand in rows))
-    return {brand.id: Partner(brand, partnership) for partnership, brand in rows}
+    """The host's active partner brands by id."""
+    return await Lookups(session).partners(host_id)
 
 
 class _Reasoning:
@@ -113,6 +90,7 @@ async def decide(
     facts: CaseFacts,
     *,
     open_cases_by_agent: OpenCaseCounter | None,
+    lookups: Lookups | None = None,
 ) -> RoutingDecision:
     """Decide where a case goes. Given ``open_cases_by_agent``, the brand's queue and agent are
     picked too; a preview passes ``None``, because picking takes a round-robin turn.
@@ -120,12 +98,63 @@ async def decide(
     Raises :class:`NotAPartner` or :class:`CaseTypeNotCovered` (422) for an explicit brand that
     cannot take the case; every other shortfall ends in host triage, never in an error.
     """
-    partners = await active_partners(session, facts.host_id)
+    [decision] = await decide_many(
+        session, [facts], open_cases_by_agent=open_cases_by_agent, lookups=lookups
+    )
+    if isinstance(decision, CaseHubError):
+        raise decision
+    return decision
+
+
+@dataclass(slots=True)
+class _Pick:
+    """A decision waiting for its agent: its queue and how the queue picks."""
+
+    decision: RoutingDecision
+    assignment: Assignment
+    team_name: str
+
+
+async def decide_many(
+    session: AsyncSession,
+    facts: Sequence[CaseFacts],
+    *,
+    open_cases_by_agent: OpenCaseCounter | None,
+    lookups: Lookups | None = None,
+) -> list[RoutingDecision | CaseHubError]:
+    """:func:`decide` for many cases, in order: each gets its decision, or the 422 error that
+    :func:`decide` would raise for it. Agents are picked as if the cases came one after another:
+    round-robin takes consecutive turns, fewest-open counts the cases picked before."""
+    lookups = lookups or Lookups(session)
+    await lookups.prefetch(facts)
+    results: list[RoutingDecision | CaseHubError] = []
+    picks: dict[uuid.UUID, list[_Pick]] = {}
+    for item in facts:
+        try:
+            decision, pick = await _decide_one(
+                lookups, item, assign=open_cases_by_agent is not None
+            )
+        except (NotAPartner, CaseTypeNotCovered) as error:
+            results.append(error)
+            continue
+        results.append(decision)
+        if pick is not None and decision.brand_team_id is not None:
+            picks.setdefault(decision.brand_team_id, []).append(pick)
+    if open_cases_by_agent is not None:
+        for team_id, waiting in picks.items():
+            await _pick_agents(session, lookups, team_id, waiting, open_cases_by_agent)
+    return results
+
+
+async def _decide_one(
+    lookups: Lookups, facts: CaseFacts, *, assign: bool
+) -> tuple[RoutingDecision, _Pick | None]:
+    partners = await lookups.partners(facts.host_id)
     reasoning = _Reasoning(facts, partners)
-    decision = await _find_brand(session, facts, reasoning)
+    decision = await _find_brand(lookups, facts, reasoning)
     text = " ".join(filter(None, (facts.title, facts.description, facts.product_name))).casefold()
 
-    for rule in await rules_module.compiled_rules(session, facts.host_id):
+    for rule in await lookups.rules(facts.host_id):
         if not rule.matches(facts, decision.category, text):
             continue
         decision.rule_id = rule.id
@@ -173,9 +202,9 @@ async def decide(
         decision.reason = f"{decision.reason}; held for review before it goes to the brand"
     reasoning.note(decision.evidence, decision.reason)
     decision.steps = reasoning.steps
-    if open_cases_by_agent and decision.brand_id is not None and not decision.hold_for_review:
-        await _assign_inside_brand(session, facts, decision, text, open_cases_by_agent)
-    return decision
+    if assign and decision.brand_id is not None and not decision.hold_for_review:
+        return decision, await _choose_queue(lookups, facts, decision, text)
+    return decision, None
 
 
 def _choose(decision: RoutingDecision, partner: Partner, evidence: Evidence, reason: str) -> None:
@@ -186,9 +215,7 @@ def _choose(decision: RoutingDecision, partner: Partner, evidence: Evidence, rea
     decision.reason = reason
 
 
-async def _find_brand(
-    session: AsyncSession, facts: CaseFacts, reasoning: _Reasoning
-) -> RoutingDecision:
+async def _find_brand(lookups: Lookups, facts: CaseFacts, reasoning: _Reasoning) -> RoutingDecision:
     decision = RoutingDecision(brand_id=None, evidence=Evidence.triage, reason="")
     partners = reasoning.partners
 
@@ -208,7 +235,7 @@ async def _find_brand(
         _choose(decision, partner, Evidence.explicit_brand, f"filed for {partner.brand.name}")
 
     if decision.brand_id is None and facts.sku:
-        await _by_sku(session, facts, reasoning, decision)
+        await _by_sku(lookups, facts, reasoning, decision)
 
     if decision.brand_id is None and (facts.product_name or facts.title):
         _by_alias(facts, reasoning, decision)
@@ -216,21 +243,12 @@ async def _find_brand(
 
 
 async def _by_sku(
-    session: AsyncSession, facts: CaseFacts, reasoning: _Reasoning, decision: RoutingDecision
+    lookups: Lookups, facts: CaseFacts, reasoning: _Reasoning, decision: RoutingDecision
 ) -> None:
     sku = facts.sku
     assert sku is not None
     if facts.live_session_id is not None:
-        line_up = await session.execute(
-            select(col(LiveSessionItem.brand_id), col(LiveSession.title))
-            .join(LiveSession, col(LiveSession.id) == col(LiveSessionItem.live_session_id))
-            .where(
-                col(LiveSessionItem.live_session_id) == facts.live_session_id,
-                col(LiveSessionItem.sku) == sku,
-                col(LiveSession.tenant_id) == facts.host_id,
-            )
-        )
-        rows = line_up.all()
+        rows = await lookups.line_up(facts.host_id, facts.live_session_id, sku)
         if rows:
             found = f"SKU {sku} in the line-up of “{rows[0][1]}”"
             chosen = reasoning.eligible({r[0] for r in rows}, Evidence.live_session_sku, found)
@@ -242,18 +260,10 @@ async def _by_sku(
                     f"{found} belongs to {chosen.brand.name}",
                 )
 
-    partner_ids = list(reasoning.partners)
-    if not partner_ids:
+    if not reasoning.partners:
         return
-    products = (
-        await session.execute(
-            select(col(Product.tenant_id), col(Product.category)).where(
-                or_(col(Product.sku) == sku, col(Product.barcode) == sku),
-                col(Product.tenant_id).in_(partner_ids),
-            )
-        )
-    ).all()
-    categories = {brand_id: category for brand_id, category in products}
+    products = await lookups.catalog(facts.host_id, sku)
+    categories = {entry.brand_id: entry.category for entry in products}
     if decision.brand_id is not None:
         decision.category = categories.get(decision.brand_id) or None
         return
@@ -296,20 +306,16 @@ def _by_alias(facts: CaseFacts, reasoning: _Reasoning, decision: RoutingDecision
         )
 
 
-async def _assign_inside_brand(
-    session: AsyncSession,
-    facts: CaseFacts,
-    decision: RoutingDecision,
-    text: str,
-    open_cases_by_agent: OpenCaseCounter,
-) -> None:
-    """The brand's own rules pick a queue, then an agent among its active members."""
+async def _choose_queue(
+    lookups: Lookups, facts: CaseFacts, decision: RoutingDecision, text: str
+) -> _Pick | None:
+    """The brand's own rules pick a queue; returns what picking its agent needs, if anything."""
     assert decision.brand_id is not None
     steps = decision.brand_steps
     rule = next(
         (
             r
-            for r in await rules_module.compiled_rules(session, decision.brand_id)
+            for r in await lookups.rules(decision.brand_id)
             if r.matches(facts, decision.category, text)
         ),
         None,
@@ -320,14 +326,8 @@ async def _assign_inside_brand(
                 Evidence.routing_rule, "no queue rule matched: the case waits in the brand's inbox"
             )
         )
-        return
-    team = (
-        await session.execute(
-            select(Team).where(
-                col(Team.tenant_id) == decision.brand_id, col(Team.slug) == rule.actions.team
-            )
-        )
-    ).scalar_one_or_none()
+        return None
+    team = await lookups.team(decision.brand_id, rule.actions.team)
     if team is None:
         steps.append(
             RoutingStep(
@@ -335,42 +335,54 @@ async def _assign_inside_brand(
                 f"rule “{rule.name}” names queue {rule.actions.team}, which no longer exists",
             )
         )
-        return
+        return None
     decision.brand_team_id = team.id
     steps.append(
         RoutingStep(Evidence.routing_rule, f"rule “{rule.name}” puts it in queue {team.name}")
     )
     if rule.actions.assignment == Assignment.none:
-        return
-    agents = list(
-        (
-            await session.execute(
-                select(User)
-                .join(TeamMember, col(TeamMember.user_id) == col(User.id))
-                .where(
-                    col(TeamMember.team_id) == team.id,
-                    col(User.active),
-                    col(User.role).in_(AGENT_ROLES),
-                )
-                .order_by(col(User.id))
-            )
-        ).scalars()
-    )
+        return None
+    return _Pick(decision, rule.actions.assignment, team.name)
+
+
+async def _pick_agents(
+    session: AsyncSession,
+    lookups: Lookups,
+    team_id: uuid.UUID,
+    waiting: list[_Pick],
+    open_cases_by_agent: OpenCaseCounter,
+) -> None:
+    """Give each waiting decision of one queue its agent, in order."""
+    agents = await lookups.agents(team_id)
     if not agents:
-        steps.append(
-            RoutingStep(Evidence.routing_rule, f"queue {team.name} has no active agent: unassigned")
-        )
+        for pick in waiting:
+            pick.decision.brand_steps.append(
+                RoutingStep(
+                    Evidence.routing_rule, f"queue {pick.team_name} has no active agent: unassigned"
+                )
+            )
         return
-    if rule.actions.assignment == Assignment.round_robin:
-        turn = await increment_counter(session, TeamTurn, {"team_id": team.id}, "turns")
-        agent = agents[(turn - 1) % len(agents)]
-        how = "next in turn"
-    else:
+    turns = [pick for pick in waiting if pick.assignment == Assignment.round_robin]
+    if turns:
+        last = await increment_counter(
+            session, TeamTurn, {"team_id": team_id}, "turns", by=len(turns)
+        )
+        for turn, pick in enumerate(turns, start=last - len(turns) + 1):
+            _assign(pick.decision, agents[(turn - 1) % len(agents)], "next in turn")
+    fewest = [pick for pick in waiting if pick.assignment == Assignment.fewest_open]
+    if fewest:
         counts = await open_cases_by_agent([a.id for a in agents])
-        agent = min(agents, key=lambda a: counts.get(a.id, 0))
-        how = f"fewest open cases ({counts.get(agent.id, 0)})"
+        for pick in fewest:
+            agent = min(agents, key=lambda a: counts.get(a.id, 0))
+            _assign(pick.decision, agent, f"fewest open cases ({counts.get(agent.id, 0)})")
+            counts[agent.id] = counts.get(agent.id, 0) + 1
+
+
+def _assign(decision: RoutingDecision, agent: User, how: str) -> None:
     decision.assignee_id = agent.id
-    steps.append(RoutingStep(Evidence.routing_rule, f"assigned to {agent.name}: {how}"))
+    decision.brand_steps.append(
+        RoutingStep(Evidence.routing_rule, f"assigned to {agent.name}: {how}")
+    )
 
 
 async def preview(

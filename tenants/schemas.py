@@ -101,6 +101,11 @@ class UserRead(BaseModel):
     created_at: datetime
 
 
+class TeamCreate(BaseModel):
+    slug: Slug
+    name: Name
+
+
 class ClientCreate(BaseModel):
     name: Name
     scopes: list[Scope] = Field(min_length=1)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import secrets
 import uuid
 from datetime import UTC, datetime
@@ -24,6 +25,7 @@ from hub.core.security import (
     new_client_secret,
     parse_scopes,
     secret_matches,
+    verify_password,
 )
 from hub.core.tenancy import get_owned, scoped_select
 from tenants.errors import EmailTaken, SlugTaken, TenantNotFound
@@ -120,6 +122,37 @@ async def get_user_by_email(session: AsyncSession, email: str) -> User | None:
     return result.scalar_one_or_none()
 
 
+@functools.cache
+def _dummy_password_hash() -> str:
+    """Verified against when no such user exists, so a wrong e-mail costs the same time as a
+    wrong password and answers nothing about which accounts exist."""
+    return hash_password(secrets.token_urlsafe(16))
+
+
+async def authenticate_user(
+    session: AsyncSession, email: str, password: str
+) -> tuple[User, Tenant] | None:
+    """The active user with this e-mail and password, with their tenant; else ``None``.
+
+    The caller answers the same way whatever was wrong (unknown e-mail, wrong password,
+    deactivated account).
+    """
+    row = (
+        await session.execute(
+            select(User, Tenant)
+            .join(Tenant, col(Tenant.id) == col(User.tenant_id))
+            .where(col(User.email) == email.strip().lower())
+        )
+    ).one_or_none()
+    if row is None:
+        verify_password(_dummy_password_hash(), password)
+        return None
+    user, tenant = row
+    if not verify_password(user.password_hash, password) or not user.active:
+        return None
+    return user, tenant
+
+
 async def list_users(
     session: AsyncSession, principal: Principal, *, limit: int, cursor: str | None
 ) -> tuple[list[User], str | None]:
@@ -148,17 +181,37 @@ async def update_user(
 
 
 async def create_team(session: AsyncSession, tenant_id: uuid.UUID, *, slug: str, name: str) -> Team:
+    """Create a team (a queue); raises :class:`SlugTaken` when the tenant has that slug."""
+    taken = await session.execute(
+        select(col(Team.id)).where(col(Team.tenant_id) == tenant_id, col(Team.slug) == slug)
+    )
+    if taken.scalar_one_or_none() is not None:
+        raise SlugTaken(f"a team with slug {slug!r} exists", pointer="#/slug")
     team = Team(tenant_id=tenant_id, slug=slug, name=name)
     session.add(team)
     await session.flush()
     return team
 
 
+async def get_team(session: AsyncSession, principal: Principal, team_id: uuid.UUID) -> Team:
+    return await get_owned(session, Team, team_id, principal)
+
+
 async def add_team_member(session: AsyncSession, team: Team, user: User) -> None:
+    """Put ``user`` in ``team`` (nothing happens when they are in it already)."""
     if user.tenant_id != team.tenant_id:
         raise ValueError("a team's members belong to the team's tenant")
-    session.add(TeamMember(team_id=team.id, user_id=user.id))
-    await session.flush()
+    if await session.get(TeamMember, (team.id, user.id)) is None:
+        session.add(TeamMember(team_id=team.id, user_id=user.id))
+        await session.flush()
+
+
+async def remove_team_member(session: AsyncSession, team: Team, user_id: uuid.UUID) -> None:
+    await session.execute(
+        delete(TeamMember).where(
+            col(TeamMember.team_id) == team.id, col(TeamMember.user_id) == user_id
+        )
+    )
 
 
 # --- API clients ----------------------------------------------------------------------------

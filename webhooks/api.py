@@ -29,7 +29,7 @@ from webhooks.schemas import (
 router = APIRouter(prefix="/v1/webhooks", tags=["webhooks"])
 
 
-def _policy(request: Request) -> EgressPolicy:
+def egress_policy(request: Request) -> EgressPolicy:
     policy: EgressPolicy | None = getattr(request.app.state, "egress_policy", None)
     if policy is None:
         policy = EgressPolicy.from_settings(
@@ -60,7 +60,9 @@ async def list_endpoints(
 async def create_endpoint(
     request: Request, session: SessionDep, principal: WebhooksManage, body: EndpointCreate
 ) -> EndpointWithSecret:
-    endpoint = await service.create_endpoint(session, principal, body, policy=_policy(request))
+    endpoint = await service.create_endpoint(
+        session, principal, body, policy=egress_policy(request)
+    )
     return EndpointWithSecret.of(endpoint)
 
 
@@ -83,7 +85,7 @@ async def update_endpoint(
     body: EndpointUpdate,
 ) -> EndpointRead:
     endpoint = await service.update_endpoint(
-        session, principal, endpoint_id, body, policy=_policy(request)
+        session, principal, endpoint_id, body, policy=egress_policy(request)
     )
     return EndpointRead.of(endpoint)
 

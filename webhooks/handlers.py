@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
@@ -89,9 +89,14 @@ async def on_event(session: AsyncSession, event: DomainEvent) -> None:
     The payload data for an endpoint is exactly ``event.views[endpoint.tenant_id]``; a tenant
     absent from the views gets nothing. Writes with ``session`` only; never commits.
     """
-    if not event.views:
+    await on_events(session, [event])
+
+
+async def on_events(session: AsyncSession, events: Sequence[DomainEvent]) -> None:
+    """:func:`on_event` for a batch: one endpoint look-up for all of their tenants."""
+    tenant_ids = list({tenant_id for event in events for tenant_id in event.views})
+    if not tenant_ids:
         return
-    tenant_ids = list(event.views)
     rows = (
         await session.execute(
             select(
@@ -107,23 +112,26 @@ async def on_event(session: AsyncSession, event: DomainEvent) -> None:
     if not rows:
         return
     now = datetime.now(UTC)
-    payloads: dict[uuid.UUID, str] = {}
-    for endpoint_id, tenant_id, event_types in rows:
-        if not subscribed(event_types or [], event.type):
-            continue
-        if tenant_id not in payloads:
-            payloads[tenant_id] = render_payload(
-                event.type, event.occurred_at, event.views[tenant_id]
+    queued = False
+    for event in events:
+        payloads: dict[uuid.UUID, str] = {}
+        for endpoint_id, tenant_id, event_types in rows:
+            if tenant_id not in event.views or not subscribed(event_types or [], event.type):
+                continue
+            if tenant_id not in payloads:
+                payloads[tenant_id] = render_payload(
+                    event.type, event.occurred_at, event.views[tenant_id]
+                )
+            session.add(
+                new_message(
+                    endpoint_id,
+                    tenant_id,
+                    event_id=event.id,
+                    event_type=event.type,
+                    payload=payloads[tenant_id],
+                    now=now,
+                )
             )
-        session.add(
-            new_message(
-                endpoint_id,
-                tenant_id,
-                event_id=event.id,
-                event_type=event.type,
-                payload=payloads[tenant_id],
-                now=now,
-            )
-        )
-    if payloads:
+            queued = True
+    if queued:
         wake_after_commit(session)

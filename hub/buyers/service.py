@@ -24,6 +24,7 @@ from hub.buyers.photos import CleanPhoto
 from hub.buyers.timeline import Names
 from hub.buyers.tokens import factor_available, factor_matches
 from hub.cases import actions, events
+from hub.cases import filing as cases_filing
 from hub.cases import service as cases_service
 from hub.cases.access import Party
 from hub.cases.errors import CaseNotFound
@@ -418,7 +419,7 @@ async def rotate_link(
     """Issue a new token (the old link stops working at once) and lift a revocation."""
     now = now or utcnow()
     case = await _host_case(session, principal, case_id, for_update=True)
-    case.status_token = cases_service.status_token()
+    case.status_token = cases_filing.status_token()
     case.status_link_revoked_at = None
     await _link_changed(session, case, principal, "rotated", now)
     return await link_info(session, principal, case_id, settings=settings)
@@ -435,7 +436,7 @@ async def revoke_link(
     """Stop the link. The token is replaced too, so even a later rotation cannot revive it."""
     now = now or utcnow()
     case = await _host_case(session, principal, case_id, for_update=True)
-    case.status_token = cases_service.status_token()
+    case.status_token = cases_filing.status_token()
     case.status_link_revoked_at = now
     await _link_changed(session, case, principal, "revoked", now)
     return await link_info(session, principal, case_id, settings=settings)

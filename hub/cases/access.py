@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from enum import StrEnum
+from typing import Protocol
 
 from sqlalchemy import ColumnElement, and_, or_
 from sqlmodel import col
@@ -49,13 +50,31 @@ def visible_events(tenant_id: uuid.UUID) -> ColumnElement[bool]:
     )
 
 
-def event_readers(event: CaseEvent) -> list[uuid.UUID]:
+class EventHeader(Protocol):
+    """What decides who may read an event (a :class:`CaseEvent` or an event being recorded)."""
+
+    host_id: uuid.UUID
+    brand_id: uuid.UUID | None
+    visibility: Visibility
+    author_tenant_id: uuid.UUID | None
+
+
+def event_readers(event: EventHeader) -> list[uuid.UUID]:
     """The tenants who may read ``event`` (same rule as :func:`visible_events`)."""
-    readers = [event.host_id]
-    if event.brand_id is not None:
-        readers.append(event.brand_id)
-    if event.visibility == Visibility.internal:
-        readers = [t for t in readers if t == event.author_tenant_id]
+    return readers_of(event.host_id, event.brand_id, event.visibility, event.author_tenant_id)
+
+
+def readers_of(
+    host_id: uuid.UUID,
+    brand_id: uuid.UUID | None,
+    visibility: Visibility,
+    author_tenant_id: uuid.UUID | None,
+) -> list[uuid.UUID]:
+    readers = [host_id]
+    if brand_id is not None:
+        readers.append(brand_id)
+    if visibility == Visibility.internal:
+        readers = [t for t in readers if t == author_tenant_id]
     return readers
 
 

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from hub.cases import events, service
+from hub.cases import events, placing, service
 from hub.cases.access import Party
 from hub.cases.errors import BrandNotAllowed, CaseNotFound
 from hub.cases.events import Actor
@@ -21,6 +21,7 @@ from hub.core.errors import InsufficientScope, Unprocessable
 from hub.core.events import EventType
 from hub.core.models import utcnow
 from hub.core.security import Principal
+from hub.sla import hooks as sla_hooks
 from tenants.models import Team, TeamMember, User
 
 E = EventType
@@ -65,6 +66,8 @@ async def perform(
     actor = events.Actor.of(principal)
     handler = HANDLERS[action]
     await handler(session, case, party, body, actor, now)
+    change = sla_hooks.Change("action", action=action.value, party=party.value, note=body.question)
+    await sla_hooks.case_changed(session, case, change, now=now)
     case.version += 1
     case.updated_at = now
     await session.flush()
@@ -280,7 +283,7 @@ async def _reroute(
     """Forward from triage to a brand, or move a case on; without a brand, routing runs again
     (leaving out the brand the case is taken from)."""
     former = case.brand_id
-    decision = await service.decide_routing(
+    decision = await placing.decide_routing(
         session,
         case,
         brand_slug=body.brand,
@@ -300,7 +303,7 @@ async def _reroute(
         )
     if body.brand:
         decision.hold_for_review = False
-    await service.apply_routing(session, case, decision, actor, now=now)
+    await placing.apply_routing(session, case, decision, actor, now=now)
 
 
 async def _escalate(

@@ -34,6 +34,7 @@ from hub.cases.workflow import Action
 from hub.core.deps import SessionDep, SettingsDep
 from hub.core.errors import PayloadTooLarge, Unprocessable
 from hub.core.pagination import DEFAULT_LIMIT, CursorQuery, LimitQuery, Page
+from hub.sla.schemas import SlaFilter
 from tenants.auth import Authenticated
 from tenants.case_types import CaseType
 
@@ -124,6 +125,9 @@ async def list_cases(
     created_from: datetime | None = None,
     created_to: datetime | None = None,
     external_ref: Annotated[str | None, Query(max_length=200)] = None,
+    sla: Annotated[
+        SlaFilter | None, Query(description="at_risk: past a warning; breached: overdue")
+    ] = None,
     limit: LimitQuery = DEFAULT_LIMIT,
     cursor: CursorQuery = None,
 ) -> Page[CaseRead]:
@@ -142,6 +146,7 @@ async def list_cases(
         created_from=created_from,
         created_to=created_to,
         external_ref=external_ref,
+        sla=sla,
     )
     cases, next_cursor = await service.list_cases(
         session, principal, filters, limit=limit, cursor=cursor

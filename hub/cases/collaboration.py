@@ -19,6 +19,7 @@ from hub.core.errors import UnsupportedMediaType
 from hub.core.events import EventType
 from hub.core.models import utcnow
 from hub.core.security import Principal
+from hub.sla import hooks as sla_hooks
 
 # content type → family; a declared type must sniff to a type of the same family
 ALLOWED_TYPES = {
@@ -79,7 +80,7 @@ async def add_comment(
         case.first_response_at = now
     case.updated_at = now
     case.version += 1
-    return await events.record(
+    event = await events.record(
         session,
         case,
         EventType.case_comment_added,
@@ -87,6 +88,10 @@ async def add_comment(
         visibility=visibility,
         data={"comment": {"body": body, "visibility": visibility.value}},
     )
+    shared = visibility != Visibility.internal
+    change = sla_hooks.Change("comment", party=party.value, shared=shared)
+    await sla_hooks.case_changed(session, case, change, now=now)
+    return event
 
 
 async def add_attachment(
@@ -104,7 +109,7 @@ async def add_attachment(
     """Store evidence. Only images, videos and PDFs whose bytes match their type (else 415)."""
     now = now or utcnow()
     case = await service.get_case(session, principal, case_id, for_update=True)
-    service.require_party(case, principal)
+    party = service.require_party(case, principal)
     declared = declared_type.split(";")[0].strip().lower()
     actual = sniff(data[:16])
     if (
@@ -149,6 +154,9 @@ async def add_attachment(
             }
         },
     )
+    shared = visibility != Visibility.internal
+    change = sla_hooks.Change("attachment", party=party.value, shared=shared)
+    await sla_hooks.case_changed(session, case, change, now=now)
     await session.flush()
     return attachment
 

@@ -72,11 +72,18 @@ class Case(TenantOwned, table=True):
 
     __table_args__ = (
         sa.UniqueConstraint("tenant_id", "number"),
-        sa.Index("ix_case_tenant_created", "tenant_id", "created_at"),
+        # (created_at, id) is the order of listings and exports: the index serves it whole.
+        sa.Index("ix_case_tenant_created", "tenant_id", "created_at", "id"),
         sa.Index("ix_case_tenant_status_created", "tenant_id", "status", "created_at"),
-        sa.Index("ix_case_brand_created", "brand_id", "created_at"),
+        sa.Index("ix_case_brand_created", "brand_id", "created_at", "id"),
         sa.Index("ix_case_brand_status_created", "brand_id", "status", "created_at"),
         sa.Index("ix_case_tenant_order", "tenant_id", "order_id"),
+        sa.Index(
+            "ix_case_tenant_filer_status", "tenant_id", "created_by_id", "status", "created_at"
+        ),
+        # Covering indexes for the dashboards' open cases per brand (host) and per queue (brand).
+        sa.Index("ix_case_tenant_status_brand", "tenant_id", "status", "brand_id"),
+        sa.Index("ix_case_brand_status_team", "brand_id", "status", "brand_team_id"),
     )
 
     id: uuid.UUID = id_field()
@@ -114,6 +121,8 @@ class Case(TenantOwned, table=True):
     status_link_revoked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     """Set when the host revoked the status link; a rotation issues a new token and clears it."""
     created_by: str = Field(default="", max_length=200)
+    created_by_id: uuid.UUID | None = Field(default=None)
+    """The person or API client who filed it (the principal's subject): "my cases" of a host."""
     version: int = Field(default=1, nullable=False)
     filed_at: datetime = created_at_field()
     """When the complaint was first filed; kept across re-routing for buyer-facing timing."""

@@ -25,6 +25,8 @@ from hub.cases.schemas import (
 )
 from hub.cases.workflow import allowed_actions
 from hub.core.security import Principal, Scope
+from hub.sla import visibility as sla_visibility
+from hub.sla.schemas import ClockRead
 from tenants.models import Partnership, PartnershipStatus, Tenant
 
 
@@ -37,12 +39,14 @@ class ReadContext:
     sharing_brands: set[tuple[uuid.UUID, uuid.UUID]] = field(default_factory=set)
     """(host, brand) pairs whose active partnership shares buyer contact details."""
     refs: dict[uuid.UUID, list[ExternalRef]] = field(default_factory=dict)
+    sla: dict[uuid.UUID, list[ClockRead]] = field(default_factory=dict)
+    """The SLA clocks of each case that the reader may see."""
 
 
 async def load_context(
     session: AsyncSession, cases: Sequence[Case], principal: Principal
 ) -> ReadContext:
-    """Everything :func:`render` needs for ``cases``, in at most four queries."""
+    """Everything :func:`render` needs for ``cases``, in at most five queries."""
     context = ReadContext()
     if not cases:
         return context
@@ -72,6 +76,9 @@ async def load_context(
     )
     for ref in refs.scalars():
         context.refs.setdefault(ref.case_id, []).append(ref)
+    context.sla = await sla_visibility.clocks_of_cases(
+        session, [(c.id, c.tenant_id, c.brand_id) for c in cases], reader_id=principal.tenant_id
+    )
     return context
 
 
@@ -184,6 +191,7 @@ def render(
         first_response_at=case.first_response_at,
         resolved_at=case.resolved_at,
         closed_at=case.closed_at,
+        sla=context.sla.get(case.id, []),
     )
 
 

@@ -11,6 +11,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
 from hub.cases.models import FieldKind, Priority, Status, Visibility
+from hub.sla.schemas import ClockRead
 from tenants.case_types import CaseType
 
 Text = Annotated[str, StringConstraints(strip_whitespace=True, max_length=20_000)]
@@ -140,6 +141,9 @@ class CaseRead(BaseModel):
     first_response_at: datetime | None
     resolved_at: datetime | None
     closed_at: datetime | None
+    sla: list[ClockRead] = Field(
+        default_factory=list, description="The SLA clocks the reader may see: due, remaining …"
+    )
 
 
 class CaseFiled(CaseRead):

@@ -1,294 +1,44 @@
-"""Filing, reading, listing and editing cases. Module-level functions, session first.
+"""Reading, listing and editing cases. Module-level functions, session first.
 
-Every change appends its event through :mod:`hub.cases.events` in the caller's unit of work.
+Filing lives in :mod:`hub.cases.filing` (re-exported here). Every change appends its event
+through :mod:`hub.cases.events` in the caller's unit of work.
 """
 
 from __future__ import annotations
 
-import secrets
 import uuid
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import ColumnElement, and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from hub.cases import events, fields
 from hub.cases.access import Party, party_of, visible_cases, visible_events
 from hub.cases.errors import CaseNotFound, StaleCase
+from hub.cases.filing import Filing as Filing
+from hub.cases.filing import file_case as file_case
+from hub.cases.filing import file_cases as file_cases
 from hub.cases.models import (
-    OPEN_STATUSES,
-    BuyerContact,
     Case,
-    CaseCounter,
     CaseEvent,
     ExternalRef,
-    Priority,
-    Status,
     Visibility,
 )
-from hub.cases.schemas import CaseCreate, CaseUpdate
-from hub.core.db import increment_counter, serialize_on
-from hub.core.errors import Forbidden, Unprocessable
+from hub.cases.placing import apply_routing as apply_routing
+from hub.cases.placing import decide_routing as decide_routing
+from hub.cases.schemas import CaseUpdate
+from hub.core.errors import Forbidden
 from hub.core.events import EventType
 from hub.core.models import utcnow
 from hub.core.pagination import decode_cursor, encode_cursor
 from hub.core.security import Principal
-from routing import service as routing_service
-from routing.schemas import CaseFacts, RoutingDecision
-from tenants import live_sessions as tenants_live_sessions
+from hub.sla import hooks as sla_hooks
+from hub.sla import visibility as sla_visibility
+from hub.sla.schemas import SlaFilter
 from tenants.models import Tenant
-
-
-@dataclass(slots=True)
-class Filing:
-    case: Case
-    duplicate: bool
-
-
-def status_token() -> str:
-    """192 random bits, URL-safe: the buyer's status link."""
-    return secrets.token_urlsafe(24)
-
-
-async def next_number(session: AsyncSession, host: Tenant) -> str:
-    """Allocate the host's next case number atomically (an upsert that returns the new value)."""
-    number = await increment_counter(session, CaseCounter, {"tenant_id": host.id}, "last_number")
-    return f"{host.case_prefix}-{number:06d}"
-
-
-async def open_cases_by_agent(
-    session: AsyncSession, agent_ids: list[uuid.UUID]
-) -> dict[uuid.UUID, int]:
-    if not agent_ids:
-        return {}
-    result = await session.execute(
-        select(col(Case.assignee_id), func.count())
-        .where(col(Case.assignee_id).in_(agent_ids), col(Case.status).in_(OPEN_STATUSES))
-        .group_by(col(Case.assignee_id))
-    )
-    return {row[0]: int(row[1]) for row in result.all() if row[0] is not None}
-
-
-def facts_for(case: Case, *, brand_slug: str | None = None) -> CaseFacts:
-    return CaseFacts(
-        host_id=case.tenant_id,
-        case_type=case.type.value,
-        priority=case.priority.value,
-        title=case.title,
-        description=case.description,
-        sku=case.sku,
-        product_name=case.product_name,
-        amount=case.order_amount,
-        tags=tuple(case.tags),
-        live_session_id=case.live_session_id,
-        brand_slug=brand_slug,
-        exclude_brand_ids=frozenset(uuid.UUID(b) for b in case.rejected_brand_ids),
-    )
-
-
-async def decide_routing(
-    session: AsyncSession,
-    case: Case,
-    *,
-    brand_slug: str | None = None,
-    exclude: frozenset[uuid.UUID] = frozenset(),
-) -> RoutingDecision:
-    async def loader(agent_ids: list[uuid.UUID]) -> dict[uuid.UUID, int]:
-        return await open_cases_by_agent(session, agent_ids)
-
-    facts = facts_for(case, brand_slug=brand_slug)
-    if exclude:
-        facts = replace(facts, exclude_brand_ids=facts.exclude_brand_ids | exclude)
-    return await routing_service.decide(session, facts, open_cases_by_agent=loader)
-
-
-def routing_record(decision: RoutingDecision) -> dict[str, Any]:
-    return {
-        "evidence": decision.evidence.value,
-        "reason": decision.reason,
-        "rule_id": None if decision.rule_id is None else str(decision.rule_id),
-        "steps": [{"evidence": str(s.evidence), "reason": s.reason} for s in decision.steps],
-        "brand_steps": [
-            {"evidence": str(s.evidence), "reason": s.reason} for s in decision.brand_steps
-        ],
-    }
-
-
-async def apply_routing(
-    session: AsyncSession,
-    case: Case,
-    decision: RoutingDecision,
-    actor: events.Actor,
-    *,
-    now: datetime,
-) -> None:
-    """Put ``case`` where ``decision`` says and record why (``case.routed`` or triage)."""
-    case.routing = routing_record(decision)
-    if decision.priority:
-        case.priority = Priority(decision.priority)
-    if decision.host_queue:
-        case.host_queue = decision.host_queue
-    if decision.category and not case.product_category:
-        case.product_category = decision.category
-    if decision.brand_id is not None and not decision.hold_for_review:
-        brand = await events.tenant(session, decision.brand_id)
-        brand_name = brand.name if brand else ""
-        await _check_custom_fields(session, case, decision.brand_id, brand_name)
-        case.brand_id = decision.brand_id
-        case.brand_team_id = decision.brand_team_id
-        case.assignee_id = decision.assignee_id
-        case.status = Status.routed
-        case.routed_at = now
-        await events.record(
-            session,
-            case,
-            EventType.case_routed,
-            actor,
-            data={"routing": {"evidence": decision.evidence.value, "reason": decision.reason}},
-        )
-    else:
-        case.brand_id = None
-        case.brand_team_id = None
-        case.assignee_id = None
-        case.status = Status.triage
-        await events.record(
-            session,
-            case,
-            EventType.case_held_for_review,
-            actor,
-            visibility=Visibility.internal,
-            data={"routing": routing_record(decision)},
-        )
-
-
-async def _check_custom_fields(
-    session: AsyncSession, case: Case, brand_id: uuid.UUID, brand_name: str
-) -> None:
-    definitions = await fields.definitions_for(session, brand_id, case.type.value)
-    if definitions:
-        case.custom_fields = fields.validate(
-            definitions, case.custom_fields, brand_name=brand_name, enforce_required=True
-        )
-
-
-async def find_open_duplicate(
-    session: AsyncSession, host_id: uuid.UUID, order_id: str, sku: str | None
-) -> Case | None:
-    statement = select(Case).where(
-        col(Case.tenant_id) == host_id,
-        col(Case.order_id) == order_id,
-        col(Case.status).in_(OPEN_STATUSES),
-    )
-    statement = (
-        statement.where(col(Case.sku) == sku if sku else col(Case.sku).is_(None))
-        .order_by(col(Case.created_at))
-        .limit(1)
-    )
-    return (await session.execute(statement)).scalar_one_or_none()
-
-
-async def file_case(
-    session: AsyncSession,
-    principal: Principal,
-    data: CaseCreate,
-    *,
-    now: datetime | None = None,
-    actor: events.Actor | None = None,
-) -> Filing:
-    """File a complaint for the caller's host tenant and route it.
-
-    A second open case for the same order and SKU is linked to the first (the filing is recorded
-    on it and it is returned) unless ``force_new``. Raises 422 errors when an explicit brand is
-    not an active partner or a brand's required custom fields are missing. ``actor`` names who
-    the events are recorded for when that is not the principal (a buyer's self-service form,
-    filed on the host's behalf).
-    """
-    if principal.tenant_kind != "host":
-        raise Forbidden("only a host files cases")
-    now = now or utcnow()
-    actor = actor or events.Actor.of(principal)
-    if data.live_session_id is not None and (
-        await tenants_live_sessions.get_host_live_session(
-            session, principal.tenant_id, data.live_session_id
-        )
-        is None
-    ):
-        raise Unprocessable(
-            f"no live session {data.live_session_id} of this host", pointer="#/live_session_id"
-        )
-    if data.order.order_id and not data.force_new:
-        # Two filings of one order at once must not both miss each other.
-        await serialize_on(session, f"case-order:{principal.tenant_id}:{data.order.order_id}")
-        existing = await find_open_duplicate(
-            session, principal.tenant_id, data.order.order_id, data.product.sku
-        )
-        if existing is not None:
-            await _link_duplicate(session, existing, data, actor, now=now)
-            return Filing(existing, duplicate=True)
-
-    host = await events.tenant(session, principal.tenant_id)
-    assert host is not None
-    case = Case(
-        tenant_id=host.id,
-        number=await next_number(session, host),
-        type=data.type,
-        priority=data.priority,
-        title=data.title,
-        description=data.description,
-        order_platform=data.order.platform,
-        order_id=data.order.order_id,
-        order_amount=data.order.amount,
-        sku=data.product.sku,
-        product_name=data.product.name,
-        live_session_id=data.live_session_id,
-        tags=list(data.tags),
-        custom_fields=dict(data.custom_fields),
-        status_token=status_token(),
-        created_by=principal.display_name,
-        filed_at=now,
-        created_at=now,
-        updated_at=now,
-    )
-    session.add(case)
-    await session.flush()  # the contact row refers to the case; no relationship orders them
-    if any((data.buyer.name, data.buyer.phone, data.buyer.address)):
-        session.add(
-            BuyerContact(
-                case_id=case.id,
-                name=data.buyer.name,
-                phone=data.buyer.phone,
-                address=data.buyer.address,
-            )
-        )
-    await events.record(
-        session,
-        case,
-        EventType.case_created,
-        actor,
-        visibility=Visibility.internal,
-        data={"title": case.title},
-    )
-    decision = await decide_routing(session, case, brand_slug=data.brand)
-    await apply_routing(session, case, decision, actor, now=now)
-    await session.flush()
-    return Filing(case, duplicate=False)
-
-
-async def _link_duplicate(
-    session: AsyncSession, existing: Case, data: CaseCreate, actor: events.Actor, *, now: datetime
-) -> None:
-    existing.updated_at = now
-    existing.version += 1
-    await events.record(
-        session,
-        existing,
-        EventType.case_duplicate_linked,
-        actor,
-        data={"title": data.title, "description": data.description},
-    )
 
 
 async def get_case(
@@ -377,6 +127,8 @@ async def update_case(
             events.Actor.of(principal),
             data={"changed": sorted(changed)},
         )
+        change = sla_hooks.Change("updated", party=party.value)
+        await sla_hooks.case_changed(session, case, change, now=now)
     await session.flush()
     return case
 
@@ -389,49 +141,60 @@ class CaseFilter:
     type: list[str] | None = None
     priority: list[str] | None = None
     assignee_id: uuid.UUID | None = None
+    team_id: uuid.UUID | None = None
+    """The brand's queue (team)."""
+    unassigned: bool = False
+    """Only cases in no queue and with no agent (a brand's inbox)."""
+    created_by_id: uuid.UUID | None = None
+    """Filed by this person or client (a host's "my cases")."""
     live_session_id: uuid.UUID | None = None
     sku: str | None = None
+    order_id: str | None = None
+    """The platform's order id, exactly (indexed, unlike ``q``)."""
     q: str | None = None
     created_from: datetime | None = None
     created_to: datetime | None = None
     external_ref: str | None = None
+    sla: SlaFilter | None = None
 
 
-async def list_cases(
-    session: AsyncSession,
-    principal: Principal,
-    filters: CaseFilter,
-    *,
-    limit: int,
-    cursor: str | None,
-) -> tuple[list[Case], str | None]:
-    """The caller's cases, newest first, filtered; keyset pagination on (created_at, id)."""
-    statement = select(Case).where(visible_cases(principal))
+def case_conditions(principal: Principal, filters: CaseFilter) -> list[ColumnElement[bool]]:
+    """The WHERE clauses of the caller's cases that match ``filters`` (listing and export)."""
+    conditions: list[ColumnElement[bool]] = [visible_cases(principal)]
     if filters.status:
-        statement = statement.where(col(Case.status).in_(filters.status))
+        conditions.append(col(Case.status).in_(filters.status))
     if filters.type:
-        statement = statement.where(col(Case.type).in_(filters.type))
+        conditions.append(col(Case.type).in_(filters.type))
     if filters.priority:
-        statement = statement.where(col(Case.priority).in_(filters.priority))
+        conditions.append(col(Case.priority).in_(filters.priority))
     for slug, column in ((filters.brand, Case.brand_id), (filters.host, Case.tenant_id)):
         if slug:
             tenant_id = select(col(Tenant.id)).where(col(Tenant.slug) == slug).scalar_subquery()
-            statement = statement.where(col(column) == tenant_id)
+            conditions.append(col(column) == tenant_id)
     if filters.assignee_id:
-        statement = statement.where(col(Case.assignee_id) == filters.assignee_id)
+        conditions.append(col(Case.assignee_id) == filters.assignee_id)
+    if filters.team_id:
+        conditions.append(col(Case.brand_team_id) == filters.team_id)
+    if filters.unassigned:
+        conditions.append(col(Case.brand_team_id).is_(None))
+        conditions.append(col(Case.assignee_id).is_(None))
+    if filters.created_by_id:
+        conditions.append(col(Case.created_by_id) == filters.created_by_id)
     if filters.live_session_id:
-        statement = statement.where(col(Case.live_session_id) == filters.live_session_id)
+        conditions.append(col(Case.live_session_id) == filters.live_session_id)
     if filters.sku:
-        statement = statement.where(col(Case.sku) == filters.sku)
+        conditions.append(col(Case.sku) == filters.sku)
+    if filters.order_id:
+        conditions.append(col(Case.order_id) == filters.order_id)
     if filters.created_from:
-        statement = statement.where(col(Case.created_at) >= filters.created_from)
+        conditions.append(col(Case.created_at) >= filters.created_from)
     if filters.created_to:
-        statement = statement.where(col(Case.created_at) < filters.created_to)
+        conditions.append(col(Case.created_at) < filters.created_to)
     if filters.q:
         pattern = (
             "%" + filters.q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
         )
-        statement = statement.where(
+        conditions.append(
             or_(
                 col(Case.title).like(pattern, escape="\\"),
                 col(Case.number).like(pattern, escape="\\"),
@@ -444,17 +207,47 @@ async def list_cases(
             col(ExternalRef.tenant_id) == principal.tenant_id,
             col(ExternalRef.ref) == filters.external_ref,
         )
-        statement = statement.where(col(Case.id).in_(refs))
+        conditions.append(col(Case.id).in_(refs))
+    if filters.sla:
+        matching = sla_visibility.cases_matching(
+            filters.sla, principal.tenant_id, brand_view=principal.tenant_kind == "brand"
+        )
+        conditions.append(col(Case.id).in_(matching))
+    return conditions
+
+
+def older_than(created_at: datetime, case_id: uuid.UUID) -> ColumnElement[bool]:
+    """Keyset condition: cases after (created_at, id) in newest-first order.
+
+    The bare ``created_at <=`` bounds the index range; the OR alone would make the database
+    scan from the newest case again for every page.
+    """
+    return and_(
+        col(Case.created_at) <= created_at,
+        or_(
+            col(Case.created_at) < created_at,
+            (col(Case.created_at) == created_at) & (col(Case.id) < case_id),
+        ),
+    )
+
+
+NEWEST_FIRST = (col(Case.created_at).desc(), col(Case.id).desc())
+
+
+async def list_cases(
+    session: AsyncSession,
+    principal: Principal,
+    filters: CaseFilter,
+    *,
+    limit: int,
+    cursor: str | None,
+) -> tuple[list[Case], str | None]:
+    """The caller's cases, newest first, filtered; keyset pagination on (created_at, id)."""
+    statement = select(Case).where(*case_conditions(principal, filters))
     if cursor:
         when, row_id = decode_cursor(cursor)
-        after_at, after_id = datetime.fromisoformat(when), uuid.UUID(row_id)
-        statement = statement.where(
-            or_(
-                col(Case.created_at) < after_at,
-                (col(Case.created_at) == after_at) & (col(Case.id) < after_id),
-            )
-        )
-    statement = statement.order_by(col(Case.created_at).desc(), col(Case.id).desc())
+        statement = statement.where(older_than(datetime.fromisoformat(when), uuid.UUID(row_id)))
+    statement = statement.order_by(*NEWEST_FIRST)
     rows = list((await session.execute(statement.limit(limit + 1))).scalars())
     if len(rows) <= limit:
         return rows, None

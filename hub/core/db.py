@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager, nullcontext
 from typing import Any
 
@@ -143,6 +143,19 @@ class Database:
     async def dispose(self) -> None:
         await self.engine.dispose()
 
+    async def refresh_statistics(self) -> None:
+        """Give SQLite's query planner fresh table statistics (PostgreSQL's autovacuum does this).
+
+        Without them SQLite picks the index that matches the ORDER BY and scans a host's whole
+        history for an order id it could have looked up. ``analysis_limit`` keeps it to
+        milliseconds however large the tables grow.
+        """
+        if not self.is_sqlite:
+            return
+        async with self.engine.begin() as connection:
+            await connection.exec_driver_sql("PRAGMA analysis_limit=1000")
+            await connection.exec_driver_sql("ANALYZE")
+
 
 def _insert_for(session: AsyncSession) -> Any:
     dialect = session.bind.dialect.name if session.bind else "sqlite"
@@ -167,18 +180,21 @@ async def upsert(
 
 
 async def increment_counter(
-    session: AsyncSession, table: Any, key: dict[str, Any], counter: str
+    session: AsyncSession, table: Any, key: dict[str, Any], counter: str, *, by: int = 1
 ) -> int:
-    """Atomically add one to ``table.counter`` for the row ``key`` (creating it at 1); return it.
+    """Atomically add ``by`` to ``table.counter`` for the row ``key`` (creating it at ``by``);
+    return the new value. Adding ``by`` reserves the ``by`` values ending at the one returned.
 
-    One upsert statement, so concurrent callers each get a distinct value on PostgreSQL and on
+    One upsert statement, so concurrent callers each get distinct values on PostgreSQL and on
     SQLite alike.
     """
+    if by < 1:
+        raise ValueError("increment by at least 1")
     column = getattr(table, counter)
     statement = (
         _insert_for(session)(table)
-        .values(**key, **{counter: 1})
-        .on_conflict_do_update(index_elements=list(key), set_={counter: column + 1})
+        .values(**key, **{counter: by})
+        .on_conflict_do_update(index_elements=list(key), set_={counter: column + by})
         .returning(column)
     )
     return int((await session.execute(statement)).scalar_one())
@@ -200,8 +216,24 @@ async def serialize_on(session: AsyncSession, key: str) -> None:
     On PostgreSQL a transaction-scoped advisory lock (held until commit or rollback); on SQLite
     writers already take turns, so there is nothing to do.
     """
-    if _insert_for(session) is pg_insert:
-        digest = int.from_bytes(hashlib.blake2b(key.encode(), digest_size=8).digest(), "big")
+    await serialize_on_many(session, [key])
+
+
+async def serialize_on_many(session: AsyncSession, keys: Iterable[str]) -> None:
+    """:func:`serialize_on` for many keys in one statement, taken in a fixed order (so two
+    units of work that share some keys cannot deadlock on them)."""
+    if _insert_for(session) is not pg_insert:
+        return
+    digests = sorted(
+        {
+            int.from_bytes(hashlib.blake2b(key.encode(), digest_size=8).digest(), "big") - (1 << 63)
+            for key in keys
+        }
+    )
+    if len(digests) == 1:
+        await session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": digests[0]})
+    elif digests:
         await session.execute(
-            text("SELECT pg_advisory_xact_lock(:key)"), {"key": digest - (1 << 63)}
+            text("SELECT pg_advisory_xact_lock(k) FROM unnest(CAST(:keys AS bigint[])) AS k"),
+            {"keys": digests},
         )

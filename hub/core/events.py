@@ -9,7 +9,8 @@ Handlers must not commit, sleep or do network I/O.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -35,19 +36,68 @@ class DomainEvent:
 
 
 EventHandler = Callable[[AsyncSession, DomainEvent], Awaitable[None]]
+BatchHandler = Callable[[AsyncSession, Sequence[DomainEvent]], Awaitable[None]]
+"""Takes many events at once, in publishing order (one query for all instead of one each)."""
+
+_HELD = "core.events.held"
 
 
 class EventBus:
     def __init__(self) -> None:
         self._handlers: list[EventHandler] = []
+        self._batch: dict[EventHandler, BatchHandler] = {}
 
-    def subscribe(self, handler: EventHandler) -> None:
+    def subscribe(self, handler: EventHandler, *, many: BatchHandler | None = None) -> None:
+        """Call ``handler`` for each event; ``many``, if given, takes a whole batch of them at
+        once (see :meth:`publish_many`) and must do what ``handler`` would do for each."""
         if handler not in self._handlers:
             self._handlers.append(handler)
+        if many is not None:
+            self._batch[handler] = many
 
     async def publish(self, session: AsyncSession, event: DomainEvent) -> None:
+        held: list[DomainEvent] | None = session.info.get(_HELD)
+        if held is not None:
+            held.append(event)
+            return
         for handler in self._handlers:
             await handler(session, event)
+
+    @asynccontextmanager
+    async def holding(self, session: AsyncSession) -> AsyncIterator[None]:
+        """Hold what is published with ``session`` inside the block and :meth:`publish_many` it
+        when the block ends (still inside the same transaction, in publishing order).
+
+        Bulk filing uses it so that consumers write their outbox rows for a whole batch at once.
+        Nothing is delivered when the block raises: the transaction is going to roll back.
+        """
+        if session.info.get(_HELD) is not None:
+            yield
+            return
+        held: list[DomainEvent] = []
+        session.info[_HELD] = held
+        try:
+            yield
+        finally:
+            session.info.pop(_HELD, None)
+        await self.publish_many(session, held)
+
+    async def publish_many(self, session: AsyncSession, events: Sequence[DomainEvent]) -> None:
+        """Publish ``events`` in order: each handler gets them all (one call if it takes
+        batches) before the next handler does."""
+        if not events:
+            return
+        held: list[DomainEvent] | None = session.info.get(_HELD)
+        if held is not None:
+            held.extend(events)
+            return
+        for handler in self._handlers:
+            many = self._batch.get(handler)
+            if many is not None:
+                await many(session, events)
+            else:
+                for event in events:
+                    await handler(session, event)
 
 
 bus = EventBus()

@@ -48,6 +48,9 @@ class Settings(BaseSettings):
 
     max_body_bytes: int = 1_000_000
     attachment_max_bytes: int = 50_000_000
+    import_max_bytes: int = 25_000_000
+    """Largest spreadsheet an import accepts (bigger uploads answer 413)."""
+    import_max_rows: int = 100_000
     log_level: str = "INFO"
     log_json: bool = True
     run_scheduler: bool = True
@@ -61,6 +64,11 @@ class Settings(BaseSettings):
     """Webhook requests one worker process keeps in flight."""
     webhook_poll_seconds: Annotated[float, Field(gt=0, le=60)] = 0.5
     """How often a dispatcher looks for due messages when nothing woke it."""
+
+    sla_sweep_seconds: Annotated[float, Field(gt=0, le=300)] = 5.0
+    """How often each process sweeps for SLA warnings and breaches that fell due."""
+    sla_sweep_batch: Annotated[int, Field(ge=1, le=10_000)] = 500
+    """Clocks one sweep transaction claims at most (a sweep runs batches until none are due)."""
 
     notifier_allowed_hosts: Annotated[list[str], NoDecode] = []
     """Host names, addresses and CIDR networks IM robots and SMTP servers may be reached at

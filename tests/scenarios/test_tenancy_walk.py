@@ -78,6 +78,25 @@ async def _their_data(http: httpx.AsyncClient, db: Database) -> tuple[dict[str, 
     )
     if live.status_code == 201:
         ids["live_session_id"] = live.json()["id"]
+    calendar = await http.post(
+        "/v1/sla/calendars",
+        json={"name": "Office", "hours": {"mon": ["09:00-21:00"]}, "holidays": "CN"},
+        headers=host.auth,
+    )
+    assert calendar.status_code == 201, calendar.text
+    ids["calendar_id"] = calendar.json()["id"]
+    policy = await http.post(
+        "/v1/sla/policies",
+        json={
+            "name": "Standard",
+            "is_default": True,
+            "calendar_id": ids["calendar_id"],
+            "targets": {"normal": {"first_response": 60}},
+        },
+        headers=host.auth,
+    )
+    assert policy.status_code == 201, policy.text
+    ids["policy_id"] = policy.json()["id"]
     channel = await http.post(
         "/v1/notifications/channels",
         json={
@@ -105,6 +124,13 @@ async def _their_data(http: httpx.AsyncClient, db: Database) -> tuple[dict[str, 
     )
     assert campaign.status_code == 201, campaign.text
     ids["campaign_id"] = campaign.json()["id"]
+    upload = await http.post(
+        "/v1/imports",
+        files={"file": ("orders.csv", "订单号,问题类型\nDY-WALK-1,换货\n".encode())},
+        headers=host.auth,
+    )
+    assert upload.status_code == 202, upload.text
+    ids["job_id"] = upload.json()["job"]["id"]
     ids["sku"] = f"SKU-0-{brand.slug}"
     secrets = [value for key, value in ids.items() if key != "sku"] + [case.json()["number"]]
     ids["brand"] = brand.slug

@@ -1,7 +1,7 @@
 """buyer status links and campaigns
 
 Revision ID: 772d9f6a45c2
-Revises: b68d203e7fbf
+Revises: eadbccf3bac7
 Create Date: 2026-11-25 18:52:33.189856+00:00
 """
 
@@ -15,7 +15,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision: str = '772d9f6a45c2'
-down_revision: str | Sequence[str] | None = 'b68d203e7fbf'
+down_revision: str | Sequence[str] | None = 'eadbccf3bac7'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

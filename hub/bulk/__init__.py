@@ -1,0 +1,1 @@
+"""Bulk work: spreadsheet imports run as jobs, bulk actions on many cases, streamed exports."""
